@@ -1,0 +1,162 @@
+"""nbgrader preprocessors that move execution into the sandbox and flag tampered submissions.
+
+They replace nbgrader's `Execute` step inside nbgrader's own Autograde converter, so sanitizing, scoring,
+late penalties and the gradebook stay nbgrader's. The sandbox and the per-student outcome reach them
+through a thread-local context set by graders.autograde.pipeline.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nbconvert.exporters.exporter import ResourcesDict
+from nbformat.notebooknode import NotebookNode
+from nbgrader import utils
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+from graders import integrity
+from graders.sandbox import Job, SandboxError
+
+_context = threading.local()
+
+
+@dataclass
+class NotebookOutcome:
+    """What happened to one notebook, beyond its scores: events and reasons shown to instructors."""
+
+    notebook: str
+    flagged: bool = False
+    reasons: list[str] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)
+    executed: bool = False
+    seconds: float = 0.0
+
+
+@dataclass
+class GradingContext:
+    sandbox: Any
+    host_lock: Any  # held while nbgrader code runs; released while the sandbox works
+    probe: bool = True
+    outcomes: dict[str, NotebookOutcome] = field(default_factory=dict)
+
+
+def set_context(context: GradingContext | None) -> None:
+    _context.value = context
+
+
+def current_context() -> GradingContext:
+    context = getattr(_context, "value", None)
+    if context is None:
+        raise RuntimeError("SandboxExecute runs only inside graders.autograde (no grading context)")
+    return context
+
+
+def _error(ename: str, evalue: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+def _output_node(output: dict[str, Any]) -> NotebookNode:
+    node = NotebookNode(output)
+    if node.output_type in ("display_data", "execute_result"):
+        node.data = NotebookNode(node.get("data", {}))
+        node.metadata = NotebookNode(node.get("metadata", {}))
+    return node
+
+
+_EVENT_TEXT = {
+    "cell_timeout": "a cell ran past its time limit",
+    "notebook_timeout": "the notebook ran past its time limit",
+    "output_limit": "a cell printed more output than allowed",
+    "kernel_died": "the kernel died",
+    "kernel_killed": "the kernel ignored an interrupt and was stopped",
+}
+
+
+class SandboxExecute(NbGraderPreprocessor):
+    """Executes the sanitized notebook in a fresh sandbox, with canaries mixed into its test cells."""
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
+        context = current_context()
+        notebook_id = resources["nbgrader"]["notebook"]
+        outcome = context.outcomes.setdefault(notebook_id, NotebookOutcome(notebook=notebook_id))
+        outcome.executed = True
+
+        code_cells = [(index, cell) for index, cell in enumerate(nb.cells) if cell.cell_type == "code"]
+        cells = [{"id": f"c{index}", "source": cell.source} for index, cell in code_cells]
+        test_ids = [
+            f"c{index}" for index, cell in code_cells if utils.is_grade(cell) and not utils.is_solution(cell)
+        ]
+        plan = integrity.plan_canaries(cells, test_ids, rng=random.SystemRandom())
+        job_dir = Path(resources["metadata"]["path"])
+
+        result: dict[str, Any] | None = None
+        failure = ""
+        context.host_lock.release()
+        try:
+            job = Job(cells=plan.cells, files=Job.collect_files(job_dir), probe=context.probe)
+            result = context.sandbox.run(job)
+        except SandboxError as error:
+            failure = str(error)
+        finally:
+            context.host_lock.acquire()
+
+        if result is None:
+            outcome.reasons.append(f"not graded: {failure}")
+            for _, cell in code_cells:
+                cell.outputs = [_error("SandboxError", f"this notebook could not be graded: {failure}")]
+                cell.execution_count = None
+            return nb, resources
+
+        outcome.seconds = float(result.get("seconds", 0.0))
+        by_id = {cell["id"]: cell for cell in result["cells"]}
+        count = 0
+        for index, cell in code_cells:
+            executed = by_id[f"c{index}"]
+            cell.outputs = [_output_node(o) for o in executed.get("outputs", [])]
+            if executed["status"] == "not_run":
+                cell.outputs.append(
+                    _error("NotRunError", f"this cell did not run: {executed.get('reason', '')}")
+                )
+                cell.execution_count = None
+            else:
+                count += 1
+                cell.execution_count = count
+                for output in cell.outputs:
+                    if output.output_type == "execute_result":
+                        output.execution_count = count
+        for event in result.get("events", []):
+            text = _EVENT_TEXT.get(event.get("kind"), str(event.get("kind")))
+            if event.get("reason"):
+                text = f"{text}: {event['reason']}"
+            if text not in outcome.events:
+                outcome.events.append(text)
+
+        tampering = integrity.judge(plan, result)
+        if tampering:
+            outcome.flagged = True
+            outcome.reasons.extend(tampering)
+            withheld = "autograded points withheld for manual review: " + "; ".join(tampering)
+            for index, cell in code_cells:
+                if f"c{index}" in test_ids:
+                    cell.outputs.append(_error("IntegrityError", withheld))
+        return nb, resources
+
+
+class FlagForReview(NbGraderPreprocessor):
+    """Marks tampered notebooks as flagged in the gradebook, where the formgrader shows them."""
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
+        context = current_context()
+        info = resources["nbgrader"]
+        outcome = context.outcomes.get(info["notebook"])
+        if outcome is not None and outcome.flagged:
+            with Gradebook(info["db_url"]) as gb:
+                notebook = gb.find_submission_notebook(info["notebook"], info["assignment"], info["student"])
+                notebook.flagged = True
+                gb.db.commit()
+        return nb, resources

@@ -1,0 +1,347 @@
+"""The host-side grading pipeline: nbgrader's Autograde converter with execution moved into a sandbox.
+
+Each submission is graded by nbgrader's own converter in a worker thread. All nbgrader work (sanitize,
+score, record) runs under one lock, so the gradebook sees one writer at a time; the lock is released
+only while a sandbox executes, which is where the time goes, so submissions execute in parallel.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import re
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from nbconvert.preprocessors import ExecutePreprocessor
+from nbgrader.api import MissingEntry
+from nbgrader.converters import Autograde, BaseConverter
+from nbgrader.utils import capture_log
+
+from graders.autograde.course import Course
+from graders.autograde.execute import FlagForReview, GradingContext, SandboxExecute, set_context
+from graders.errors import UserError
+from graders.sandbox import Limits, SandboxError, open_sandbox
+
+log = logging.getLogger(__name__)
+# nbgrader 0.9 with SQLAlchemy 2 warns about its own session use on every submission; it is harmless.
+warnings.filterwarnings("ignore", message=r".*not in session.*", module=r"nbgrader\..*")
+
+LOCAL_SANDBOX_WARNING = (
+    "WEAK ISOLATION: '--sandbox local' runs student code as a separate process on this machine with "
+    "rlimits (and no network where user namespaces work). It cannot hide files readable by your user. "
+    "Use '--sandbox docker' for real grading."
+)
+
+
+@dataclass
+class AutogradeOptions:
+    sandbox: str = "docker"  # docker | local
+    image: str | None = None  # default: bootcamp-grader:latest
+    jobs: int | None = None  # default: number of cores
+    cell_timeout: float | None = None  # default: the course's c.Execute.timeout, else 30 s
+    notebook_timeout: float | None = None  # default: 600 s
+    memory_mb: int = 1536
+    force: bool = True  # regrade even when autograded/ is up to date (nbgrader's --force)
+    probe: bool = True  # kernel-state tripwire between cells
+
+
+@dataclass
+class SubmissionResult:
+    student: str
+    status: str  # graded | flagged | failed | skipped
+    score: float | None = None
+    max_score: float | None = None
+    late_penalty: float = 0.0
+    flagged: bool = False
+    reasons: list[str] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class AutogradeReport:
+    assignment: str
+    course_dir: str
+    sandbox: str
+    image: str
+    limits: dict
+    results: list[SubmissionResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+
+class SandboxedAutograde(Autograde):
+    """nbgrader's Autograde converter, minus its process-wide NBGRADER_EXECUTION toggle.
+
+    nbgrader sets and deletes that variable in os.environ around execution, which races when several
+    submissions are in flight. The flag belongs to the kernel, and the sandbox's runner sets it there.
+    """
+
+    def convert_single_notebook(self, notebook_filename: str) -> None:
+        self.log.info("Sanitizing %s", notebook_filename)
+        self._sanitizing = True
+        self._init_preprocessors()
+        BaseConverter.convert_single_notebook(self, notebook_filename)
+        built = os.path.join(self.writer.build_directory, os.path.basename(notebook_filename))
+        self.log.info("Autograding %s", built)
+        self._sanitizing = False
+        self._init_preprocessors()
+        try:
+            BaseConverter.convert_single_notebook(self, built)
+        finally:
+            self._sanitizing = True
+
+
+class GradingCancelled(Exception):
+    """Raised inside a worker when the run was interrupted: nothing half-graded is recorded."""
+
+
+def _autograde_config(course: Course, force: bool):
+    """The course's own configuration, with nbgrader's Execute step swapped for the sandboxed one."""
+    config = copy.deepcopy(course.config)
+    steps = list(Autograde.class_traits()["autograde_preprocessors"].default())
+    if "Autograde" in config and "autograde_preprocessors" in config.Autograde:
+        steps = list(config.Autograde.autograde_preprocessors)
+    swapped = []
+    for step in steps:
+        is_execute = isinstance(step, type) and issubclass(step, ExecutePreprocessor)
+        is_execute = is_execute or (isinstance(step, str) and step.rsplit(".", 1)[-1] == "Execute")
+        swapped.append(SandboxExecute if is_execute else step)
+    if SandboxExecute not in swapped:
+        swapped.insert(0, SandboxExecute)
+    config.Autograde.autograde_preprocessors = [*swapped, FlagForReview]
+    config.Autograde.force = force
+    config.Autograde.create_student = True
+    return config
+
+
+_FAILURE_PATTERNS = [
+    (
+        re.compile(r"NotJSONError|does not appear to be JSON|JSONDecodeError|Expecting value"),
+        "{nb} is not a valid notebook (damaged, empty or not JSON); ask the trainee to resubmit it",
+    ),
+    (
+        re.compile(r"UnicodeDecodeError"),
+        "{nb} is a binary file, not a notebook; ask the trainee to resubmit it",
+    ),
+    (
+        re.compile(r"nbgrader metadata may be corrupted|MetadataValidator|ValidationError"),
+        "{nb} has damaged nbgrader cell metadata (grade ids or cell types were changed); fix the cells "
+        "or ask the trainee to fetch the assignment again and copy their answers over",
+    ),
+    (
+        re.compile(r"SchemaTooOld|SchemaTooNew|metadata format"),
+        "{nb} uses another version of nbgrader's metadata format",
+    ),
+    (re.compile(r"No notebooks found"), "the submission has no notebook of this assignment"),
+    (re.compile(r"GradingCancelled"), "grading was interrupted before this submission finished"),
+]
+
+
+def _explain_failure(log_text: str) -> str:
+    """Turns nbgrader's log of a failed submission into one sentence an instructor can act on."""
+    notebook = "the submitted notebook"
+    match = re.findall(r"(?:Sanitizing|Autograding|Converting notebook) (\S+\.ipynb)", log_text)
+    if match:
+        notebook = Path(match[-1]).name
+    for pattern, message in _FAILURE_PATTERNS:
+        if pattern.search(log_text):
+            return message.format(nb=notebook)
+    errors = [
+        line.strip()
+        for line in log_text.splitlines()
+        if re.match(r"\s*[\w.]+(Error|Exception|Exit|Interrupt)\b", line) and "NbGraderException" not in line
+    ]
+    return f"grading {notebook} failed: {errors[-1][:300] if errors else 'unknown error (run with -v for the log)'}"
+
+
+class _RecordHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if "Traceback" not in message and len(message) < 400 and message not in self.messages:
+            self.messages.append(message)
+
+
+class _Grader:
+    """Grades one student's submission with nbgrader's converter; one instance per worker call."""
+
+    def __init__(
+        self, course: Course, assignment: str, config, sandbox, host_lock, probe: bool, cancelled
+    ) -> None:
+        self.course = course
+        self.assignment = assignment
+        self.config = config
+        self.sandbox = sandbox
+        self.host_lock = host_lock
+        self.probe = probe
+        self.cancelled = cancelled
+
+    def grade(self, student: str) -> SubmissionResult:
+        started = time.monotonic()
+        logger = logging.getLogger(f"graders.autograde.nbgrader.{threading.get_ident()}")
+        logger.propagate = log.isEnabledFor(logging.DEBUG)
+        logger.setLevel(logging.INFO)
+        records = _RecordHandler()
+        logger.addHandler(records)
+        sandbox = _CancellableSandbox(self.sandbox, self.cancelled)
+        context = GradingContext(sandbox=sandbox, host_lock=self.host_lock, probe=self.probe)
+        try:
+            with self.host_lock:
+                if self.cancelled.is_set():
+                    raise GradingCancelled
+                set_context(context)
+                try:
+                    converter = SandboxedAutograde(
+                        coursedir=self.course.coursedir(self.assignment, student),
+                        config=self.config,
+                        log=logger,
+                    )
+                    outcome = capture_log(converter)
+                finally:
+                    set_context(None)
+                result = self._result(student, outcome, context)
+        finally:
+            logger.removeHandler(records)
+        result.messages = [m for m in records.messages if not m.startswith("There was an error processing")][
+            :20
+        ]
+        result.seconds = round(time.monotonic() - started, 2)
+        self._save(result)
+        return result
+
+    def _result(self, student: str, outcome: dict, context: GradingContext) -> SubmissionResult:
+        result = SubmissionResult(student=student, status="graded")
+        for notebook in context.outcomes.values():
+            result.reasons.extend(notebook.reasons)
+            result.events.extend(f"{notebook.notebook}: {event}" for event in notebook.events)
+            result.flagged = result.flagged or notebook.flagged
+        if not outcome.get("success"):
+            result.status = "failed"
+            result.reasons.insert(0, _explain_failure(outcome.get("log", "") + outcome.get("error", "")))
+            return result
+        if not context.outcomes:
+            result.status = "skipped"
+            result.reasons.append("already autograded and unchanged (use --force to regrade)")
+        with self.course.gradebook() as gb:
+            try:
+                submission = gb.find_submission(self.assignment, student)
+            except MissingEntry:
+                return result
+            result.max_score = float(submission.max_score)
+            result.late_penalty = float(submission.late_submission_penalty or 0.0)
+            result.score = round(max(0.0, float(submission.score) - result.late_penalty), 2)
+            result.flagged = result.flagged or any(nb.flagged for nb in submission.notebooks)
+        if result.flagged:
+            result.status = "flagged"
+        return result
+
+    def _save(self, result: SubmissionResult) -> None:
+        """Keeps the reasons beside the course (not in autograded/, which feedback is made from)."""
+        folder = self.course.root / ".bootcamp" / "autograde" / self.assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{result.student}.json").write_text(json.dumps(asdict(result), indent=2))
+
+
+class _CancellableSandbox:
+    """Refuses new work once the run is interrupted, so that no zero is recorded for an unfinished job."""
+
+    def __init__(self, sandbox, cancelled: threading.Event) -> None:
+        self.sandbox = sandbox
+        self.cancelled = cancelled
+
+    def run(self, job):
+        if self.cancelled.is_set():
+            raise GradingCancelled
+        try:
+            return self.sandbox.run(job)
+        except SandboxError:
+            if self.cancelled.is_set():
+                raise GradingCancelled from None
+            raise
+
+
+def autograde(
+    course_dir: Path | str,
+    assignment: str,
+    students: list[str] | None = None,
+    options: AutogradeOptions | None = None,
+    progress: Callable[[SubmissionResult], None] | None = None,
+    on_start: Callable[[list[str]], None] | None = None,
+) -> AutogradeReport:
+    """Grades every matching submission of `assignment` in the sandbox; see docs/contracts.md."""
+    options = options or AutogradeOptions()
+    if options.sandbox not in ("docker", "local"):
+        raise UserError(f"unknown sandbox {options.sandbox!r}: use --sandbox docker or --sandbox local")
+    course = Course.open(course_dir)
+    course.check_assignment(assignment)
+    names = course.submitted_students(assignment, students)
+    image = options.image or "bootcamp-grader:latest"
+    limits = Limits(
+        cell_timeout=options.cell_timeout or course.cell_timeout(),
+        notebook_timeout=options.notebook_timeout or 600.0,
+        memory_mb=options.memory_mb,
+    )
+    report = AutogradeReport(
+        assignment=assignment,
+        course_dir=str(course.root),
+        sandbox=options.sandbox,
+        image=image if options.sandbox == "docker" else "(local process)",
+        limits=asdict(limits),
+    )
+    if options.sandbox == "local":
+        log.warning(LOCAL_SANDBOX_WARNING)
+        report.warnings.append(LOCAL_SANDBOX_WARNING)
+    if not names:
+        wanted = f" matching {', '.join(students)}" if students else ""
+        report.warnings.append(f"no submissions of {assignment!r}{wanted} under {course.root / 'submitted'}")
+        return report
+    if on_start:
+        on_start(names)
+    jobs = max(1, min(options.jobs or os.cpu_count() or 1, len(names)))
+    config = _autograde_config(course, options.force)
+    started = time.monotonic()
+    cancelled = threading.Event()
+    host_lock = threading.Lock()
+    sandbox = open_sandbox(options.sandbox, image=image, limits=limits, pool_size=jobs)
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
+    try:
+        grader = _Grader(course, assignment, config, sandbox, host_lock, options.probe, cancelled)
+        futures = {pool.submit(grader.grade, name): name for name in names}
+        for future in as_completed(futures):
+            try:
+                result = future.result()
+            except Exception as error:  # noqa: BLE001 - a failure of grading itself, reported per student
+                log.exception("grading %s failed", futures[future])
+                result = SubmissionResult(
+                    student=futures[future], status="failed", reasons=[f"internal error: {error}"]
+                )
+            report.results.append(result)
+            if progress:
+                progress(result)
+    except BaseException:
+        cancelled.set()
+        raise
+    finally:
+        pool.shutdown(wait=not cancelled.is_set(), cancel_futures=True)
+        sandbox.close()
+        if cancelled.is_set():
+            pool.shutdown(wait=True)
+    report.results.sort(key=lambda r: r.student)
+    report.seconds = round(time.monotonic() - started, 2)
+    return report

@@ -1,0 +1,59 @@
+"""The `bootcamp` command: parses arguments and hands each subcommand to the module that owns it."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from graders.errors import UserError
+
+# Each feature module exposes register(subparsers) and sets `func` on its parsers.
+Registrar = Callable[[argparse._SubParsersAction], None]
+
+
+def _registrars() -> list[Registrar]:
+    from graders.autograde.cli import register as autograde
+    from graders.curriculum.cli import register as curriculum
+    from graders.demo import register as demo
+    from graders.hub.cli import register as hub
+    from graders.programme.cli import register as programme
+
+    return [autograde, demo, curriculum, programme, hub]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bootcamp",
+        description="Sandboxed nbgrader autograding, curriculum, cohorts and reports for the AI/ML bootcamp.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show debug logging")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for register in _registrars():
+        register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except UserError as error:
+        print(f"bootcamp: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("bootcamp: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,279 @@
+"""Docker backend: every job runs in a fresh, locked-down container that is removed afterwards.
+
+A small warm pool starts containers ahead of need (their kernels boot while earlier jobs run), yet no
+container ever serves two jobs. Containers carry labels naming this process, so that containers left by
+a killed run are found and removed by the next one.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import queue
+import socket
+import struct
+import threading
+import time
+import uuid
+from typing import Any
+
+from graders.errors import UserError
+from graders.sandbox.job import Job, Limits, SandboxError, validate_result
+
+log = logging.getLogger(__name__)
+
+LABEL = "bootcamp.sandbox"
+LABEL_PID = "bootcamp.sandbox.pid"
+LABEL_HOST = "bootcamp.sandbox.host"
+READY_TIMEOUT = 90.0
+
+
+def docker_client():
+    """A client for the local engine, or a UserError that says how to get one."""
+    try:
+        import docker
+
+        client = docker.from_env(timeout=120)
+        client.ping()
+        return client
+    except Exception as error:  # noqa: BLE001 - any failure here means "no engine"
+        raise UserError(
+            f"no Docker engine answers ({type(error).__name__}). Start one (scripts/quickstart does it) "
+            "or grade with '--sandbox local' (weaker isolation)."
+        ) from None
+
+
+def remove_stale_containers(client) -> int:
+    """Removes sandboxes whose owning process on this host is gone (a run killed with SIGKILL)."""
+    removed = 0
+    host = socket.gethostname()
+    for container in client.containers.list(all=True, filters={"label": LABEL}):
+        labels = container.labels or {}
+        if labels.get(LABEL_HOST) != host:
+            continue
+        try:
+            pid = int(labels.get(LABEL_PID, "0"))
+            os.kill(pid, 0)
+            continue  # owner alive
+        except (ValueError, ProcessLookupError):
+            pass
+        except PermissionError:
+            continue
+        try:
+            container.remove(force=True)
+            removed += 1
+        except Exception:  # noqa: BLE001
+            log.warning("could not remove stale sandbox %s", container.short_id)
+    return removed
+
+
+class _FrameReader:
+    """Reads the stdout stream of an attached container (Docker's 8-byte framed multiplexing)."""
+
+    def __init__(self, sock: socket.socket, limit: int) -> None:
+        self.sock = sock
+        self.limit = limit
+        self.buffer = b""
+
+    def _recv_exact(self, size: int, deadline: float) -> bytes:
+        chunks = b""
+        while len(chunks) < size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            self.sock.settimeout(min(remaining, 5.0))
+            try:
+                chunk = self.sock.recv(size - len(chunks))
+            except TimeoutError:
+                continue
+            if not chunk:
+                raise EOFError
+            chunks += chunk
+        return chunks
+
+    def readline(self, deadline: float) -> bytes:
+        while b"\n" not in self.buffer:
+            header = self._recv_exact(8, deadline)
+            stream, size = header[0], struct.unpack(">I", header[4:])[0]
+            payload = self._recv_exact(size, deadline)
+            if stream == 1:  # stdout; stderr is not attached
+                self.buffer += payload
+            if len(self.buffer) > self.limit:
+                raise SandboxError(f"the sandbox wrote more than {self.limit} bytes")
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line
+
+
+class _Started:
+    """A container whose runner has booted its kernel and waits for exactly one job."""
+
+    def __init__(self, container, sock, reader: _FrameReader) -> None:
+        self.container = container
+        self.sock = sock
+        self.reader = reader
+
+
+class DockerSandbox:
+    """Runs jobs in fresh containers: no network, non-root, read-only root, capped resources."""
+
+    def __init__(self, image: str, limits: Limits, pool_size: int = 1) -> None:
+        self.image = image
+        self.limits = limits
+        self.pool_size = max(1, pool_size)
+        self.client = docker_client()
+        self._check_image()
+        self.run_id = uuid.uuid4().hex[:12]
+        self._live: set[str] = set()
+        self._lock = threading.Lock()
+        self._ready: queue.Queue[_Started | Exception] = queue.Queue()
+        self._wanted = threading.Semaphore(0)
+        self._closed = False
+        removed = remove_stale_containers(self.client)
+        if removed:
+            log.warning("removed %d sandbox container(s) left by an interrupted run", removed)
+        atexit.register(self.close)
+        self._starters = [
+            threading.Thread(target=self._keep_warm, name=f"sandbox-warm-{i}", daemon=True)
+            for i in range(self.pool_size)
+        ]
+        for thread in self._starters:
+            thread.start()
+        for _ in range(self.pool_size):
+            self._wanted.release()
+
+    def _check_image(self) -> None:
+        import docker.errors
+
+        try:
+            self.client.images.get(self.image)
+        except docker.errors.ImageNotFound:
+            raise UserError(
+                f"the grading image {self.image!r} does not exist here. Build it with scripts/build_images "
+                "(no registry is needed)."
+            ) from None
+
+    # -- container lifecycle -------------------------------------------------------------------------
+    def _create(self):
+        limits = self.limits
+        return self.client.containers.create(
+            self.image,
+            stdin_open=True,
+            detach=True,
+            network_disabled=True,
+            network_mode="none",
+            user="1000:1000",
+            read_only=True,
+            tmpfs={"/tmp": f"size={limits.tmpfs_mb}m,mode=1777,exec"},
+            mem_limit=f"{limits.memory_mb}m",
+            memswap_limit=f"{limits.memory_mb}m",
+            pids_limit=limits.pids,
+            nano_cpus=int(limits.cpus * 1e9),
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            ipc_mode="private",
+            environment={},
+            hostname="sandbox",
+            labels={LABEL: self.run_id, LABEL_PID: str(os.getpid()), LABEL_HOST: socket.gethostname()},
+            ulimits=[__import__("docker").types.Ulimit(name="core", soft=0, hard=0)],
+        )
+
+    def _start_one(self) -> _Started:
+        container = self._create()
+        with self._lock:
+            self._live.add(container.id)
+        try:
+            attached = self.client.api.attach_socket(
+                container.id, params={"stdin": 1, "stdout": 1, "stream": 1}
+            )
+            raw = getattr(attached, "_sock", attached)
+            container.start()
+            reader = _FrameReader(raw, self.limits.result_bytes)
+            line = reader.readline(time.monotonic() + READY_TIMEOUT)
+            if line.strip() != b'{"ready": true}':
+                raise SandboxError(f"the sandbox did not start: {line[:200]!r}")
+            return _Started(container, raw, reader)
+        except Exception:
+            self._discard(container.id)
+            raise
+
+    def _keep_warm(self) -> None:
+        while True:
+            self._wanted.acquire()
+            if self._closed:
+                return
+            try:
+                self._ready.put(self._start_one())
+            except Exception as error:  # noqa: BLE001 - handed to the job that waits for it
+                self._ready.put(error)
+
+    def _discard(self, container_id: str) -> None:
+        with self._lock:
+            self._live.discard(container_id)
+        try:
+            self.client.api.remove_container(container_id, force=True)
+        except Exception:  # noqa: BLE001
+            log.debug("container %s already gone", container_id[:12])
+
+    # -- the interface ---------------------------------------------------------------------------------
+    def run(self, job: Job) -> dict[str, Any]:
+        if self._closed:
+            raise SandboxError("the sandbox was closed")
+        started = self._ready.get()
+        self._wanted.release()  # start the next one while this job runs
+        if isinstance(started, Exception):
+            raise SandboxError(f"could not start a sandbox container: {started}")
+        try:
+            started.sock.sendall(job.encode(self.limits))
+            deadline = time.monotonic() + self.limits.notebook_timeout + 60
+            try:
+                line = started.reader.readline(deadline)
+            except EOFError:
+                state = self._exit_state(started.container)
+                raise SandboxError(f"the sandbox ended without a result ({state})") from None
+            except TimeoutError:
+                raise SandboxError("the sandbox gave no result within the notebook's time limit") from None
+            return validate_result(line, job, self.limits)
+        finally:
+            try:
+                started.sock.close()
+            except OSError:
+                pass
+            threading.Thread(target=self._discard, args=(started.container.id,), daemon=True).start()
+
+    def _exit_state(self, container) -> str:
+        try:
+            container.reload()
+            state = container.attrs.get("State", {})
+            if state.get("OOMKilled"):
+                return "killed by the memory limit"
+            return f"exit code {state.get('ExitCode')}"
+        except Exception:  # noqa: BLE001
+            return "container gone"
+
+    def close(self) -> None:
+        """Removes every container this sandbox made, used or not; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        for _ in self._starters:
+            self._wanted.release()
+        for thread in self._starters:
+            thread.join(timeout=READY_TIMEOUT)
+        with self._lock:
+            leftovers = list(self._live)
+        for container_id in leftovers:
+            self._discard(container_id)
+        try:
+            for container in self.client.containers.list(
+                all=True, filters={"label": f"{LABEL}={self.run_id}"}
+            ):
+                container.remove(force=True)
+        except Exception:  # noqa: BLE001
+            log.warning("could not list sandbox containers while cleaning up")
+
+    def __enter__(self) -> DockerSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,453 @@
+"""The program that runs INSIDE a grading sandbox: executes one job's cells in a kernel and prints JSON.
+
+Contract (docs/architecture.md, "sandbox boundary"): the host writes one line of JSON (the job) to our
+stdin and reads one line of JSON (the result) from our stdout. The job never touches the disk, so the
+kernel, which runs student code as the same uid, cannot read the hidden tests ahead of it; we also make
+this process non-dumpable so that the kernel cannot read our memory or file descriptors through /proc.
+Only the Python standard library and jupyter_client are used here: the image stays small.
+"""
+
+from __future__ import annotations
+
+import base64
+import ctypes
+import json
+import os
+import queue
+import signal
+import sys
+import time
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+RESULT_VERSION = 1
+JOB_MAX_BYTES = 64 * 1024 * 1024
+WORK_DIR = Path(os.environ.get("BOOTCAMP_WORK_DIR", "/tmp/work"))
+PROBE_EXPRESSION = "__import__('graders.sandbox.probe', fromlist=['fingerprint']).fingerprint()"
+
+
+def make_undumpable() -> None:
+    """Hide our memory, environment and file descriptors from the kernel (same uid) via /proc."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_dumpable = 4
+        libc.prctl(pr_set_dumpable, 0, 0, 0, 0)
+    except OSError:  # not Linux: the local sandbox on another OS; nothing to hide behind
+        pass
+
+
+def ignore_signals() -> None:
+    """Python handlers (not SIG_IGN) so that the kernel, after exec, gets default dispositions back."""
+
+    def ignore(signum: int, frame: Any) -> None:
+        return None
+
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGPIPE", "SIGQUIT"):
+        signum = getattr(signal, name, None)
+        if signum is not None:
+            signal.signal(signum, ignore)
+
+
+def reap_children(signum: int, frame: Any) -> None:
+    """As PID 1 we inherit orphans (a fork bomb's children): reap them so they free their pids."""
+    try:
+        while True:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                return
+    except ChildProcessError:
+        return
+
+
+class OutputCollector:
+    """Builds nbformat outputs from iopub messages and enforces the job's cap on captured bytes."""
+
+    def __init__(self, budget: dict[str, int]) -> None:
+        self.outputs: list[dict[str, Any]] = []
+        self.budget = budget  # shared across cells: {"left": bytes}
+        self.clear_pending = False
+        self.overflowed = False
+
+    def _charge(self, output: dict[str, Any]) -> bool:
+        size = len(json.dumps(output))
+        if size > self.budget["left"]:
+            self.overflowed = True
+            self.budget["left"] = 0
+            return False
+        self.budget["left"] -= size
+        return True
+
+    def add(self, msg_type: str, content: dict[str, Any]) -> None:
+        if msg_type == "clear_output":
+            if content.get("wait"):
+                self.clear_pending = True
+            else:
+                self.outputs.clear()
+            return
+        output: dict[str, Any] | None = None
+        if msg_type == "stream":
+            output = {
+                "output_type": "stream",
+                "name": content.get("name", "stdout"),
+                "text": content.get("text", ""),
+            }
+        elif msg_type in ("display_data", "execute_result"):
+            output = {
+                "output_type": msg_type,
+                "data": content.get("data", {}),
+                "metadata": content.get("metadata", {}),
+            }
+            if msg_type == "execute_result":
+                output["execution_count"] = content.get("execution_count")
+        elif msg_type == "error":
+            output = {
+                "output_type": "error",
+                "ename": str(content.get("ename", "")),
+                "evalue": str(content.get("evalue", "")),
+                "traceback": [str(line) for line in content.get("traceback", [])],
+            }
+        if output is None:
+            return
+        if self.clear_pending:
+            self.outputs.clear()
+            self.clear_pending = False
+        if self.overflowed or not self._charge(output):
+            return
+        last = self.outputs[-1] if self.outputs else None
+        if (
+            output["output_type"] == "stream"
+            and last
+            and last["output_type"] == "stream"
+            and last["name"] == output["name"]
+        ):
+            last["text"] += output["text"]
+        else:
+            self.outputs.append(output)
+
+
+def error_output(ename: str, evalue: str) -> dict[str, Any]:
+    return {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
+
+
+class Runner:
+    """Owns one kernel for one job: start, run cells with limits, report, always shut down."""
+
+    def __init__(self) -> None:
+        self.km: Any = None
+        self.kc: Any = None
+        self.events: list[dict[str, Any]] = []
+        self.kernel_dead_reason = ""
+        self.configure({})
+
+    def configure(self, limits: dict[str, Any]) -> None:
+        """Applies the job's limits (the kernel may already be running: jobs arrive after it starts)."""
+        self.cell_timeout = float(limits.get("cell_timeout", 30))
+        self.notebook_timeout = float(limits.get("notebook_timeout", 600))
+        self.interrupt_grace = float(limits.get("interrupt_grace", 5))
+        self.budget = {"left": int(limits.get("output_bytes", 2_000_000))}
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+    def start_kernel(self) -> None:
+        from jupyter_client import KernelManager
+
+        WORK_DIR.mkdir(parents=True, exist_ok=True)
+        for variable in ("HOME", "IPYTHONDIR", "MPLCONFIGDIR", "JUPYTER_RUNTIME_DIR"):
+            if os.environ.get(variable):
+                Path(os.environ[variable]).mkdir(parents=True, exist_ok=True)
+        self.km = KernelManager(kernel_name="python3")
+        self.km.kernel_cmd = []  # use the kernelspec; arguments below keep history in memory
+        # nbgrader's documented flag: notebooks may check it to skip slow work while being autograded
+        os.environ["NBGRADER_EXECUTION"] = "autograde"
+        self.km.start_kernel(
+            cwd=str(WORK_DIR),
+            extra_arguments=["--HistoryManager.hist_file=:memory:", "--HistoryManager.enabled=False"],
+            stdout=open(os.devnull, "wb"),  # noqa: SIM115 - lives as long as the kernel
+            stderr=open(os.devnull, "wb"),  # noqa: SIM115
+            stdin=open(os.devnull, "rb"),  # noqa: SIM115
+        )
+        self._raise_kernel_oom_score()
+        self.kc = self.km.client()
+        self.kc.start_channels(hb=False)
+        self.kc.wait_for_ready(timeout=60)
+
+    def _raise_kernel_oom_score(self) -> None:
+        """Under the memory limit the OOM killer should pick the kernel, never the runner."""
+        pid = getattr(getattr(self.km, "provisioner", None), "pid", None)
+        if pid:
+            try:
+                Path(f"/proc/{pid}/oom_score_adj").write_text("1000")
+            except OSError:
+                pass
+
+    def shutdown(self) -> None:
+        try:
+            if self.kc is not None:
+                self.kc.stop_channels()
+            if self.km is not None and self.km.has_kernel:
+                self.km.shutdown_kernel(now=True)
+        except Exception:  # noqa: BLE001 - the container ends with us; nothing to clean up after
+            pass
+
+    # -- files -------------------------------------------------------------------------------------------
+    @staticmethod
+    def write_files(files: list[dict[str, str]]) -> None:
+        for item in files:
+            relative = PurePosixPath(item["path"])
+            if relative.is_absolute() or ".." in relative.parts:
+                raise ValueError(f"unsafe path in job: {item['path']!r}")
+            target = WORK_DIR / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(base64.b64decode(item["content_b64"]))
+
+    # -- execution ---------------------------------------------------------------------------------------
+    def kernel_alive(self) -> bool:
+        try:
+            return bool(self.km.is_alive())
+        except Exception:  # noqa: BLE001
+            return False
+
+    def _kernel_exit_reason(self) -> str:
+        code = None
+        provisioner = getattr(self.km, "provisioner", None)
+        process = getattr(provisioner, "process", None)
+        if process is not None:
+            code = process.poll()
+        if oom_killed():
+            return "the kernel was killed by the sandbox's memory limit"
+        if code is not None and code < 0:
+            return f"the kernel was killed by signal {-code}"
+        if code is not None:
+            return f"the kernel exited with code {code} (for example os._exit or sys.exit in a cell)"
+        return "the kernel stopped responding"
+
+    def run_cell(self, source: str, silent: bool = False, deadline: float | None = None) -> dict[str, Any]:
+        """Executes one cell; returns status, execution_count, outputs and seconds."""
+        started = time.monotonic()
+        collector = OutputCollector(self.budget)
+        result: dict[str, Any] = {"status": "ok", "execution_count": None, "outputs": collector.outputs}
+        if not self.kernel_alive():
+            result.update(status="not_run", reason=self.kernel_dead_reason or self._kernel_exit_reason())
+            return result
+        cell_deadline = started + self.cell_timeout
+        if deadline is not None:
+            cell_deadline = min(cell_deadline, deadline)
+        msg_id = self.kc.execute(
+            source, silent=silent, store_history=not silent, allow_stdin=False, stop_on_error=False
+        )
+        reply: dict[str, Any] | None = None
+        idle = False
+        interrupted_at: float | None = None
+        while not (idle and reply is not None):
+            now = time.monotonic()
+            if interrupted_at is None and now > cell_deadline:
+                interrupted_at = now
+                self._interrupt()
+                timed_out_notebook = deadline is not None and now >= deadline
+                kind = "notebook_timeout" if timed_out_notebook else "cell_timeout"
+                self.events.append({"kind": kind, "seconds": round(now - started, 2)})
+                collector.outputs.append(
+                    error_output(
+                        "CellTimeoutError",
+                        "the notebook's time limit ran out during this cell"
+                        if timed_out_notebook
+                        else f"this cell ran longer than its limit of {self.cell_timeout:g} s",
+                    )
+                )
+                result["status"] = "timeout"
+            if interrupted_at is not None and now > interrupted_at + self.interrupt_grace:
+                self.kernel_dead_reason = "the kernel ignored an interrupt after a time limit and was stopped"
+                self.events.append({"kind": "kernel_killed", "reason": self.kernel_dead_reason})
+                self._kill_kernel()
+                result["status"] = "timeout"
+                break
+            if collector.overflowed and interrupted_at is None:
+                interrupted_at = now
+                self.events.append({"kind": "output_limit", "seconds": round(now - started, 2)})
+                self._interrupt()
+                collector.outputs.append(
+                    error_output("OutputLimitError", "this cell printed more output than allowed")
+                )
+                result["status"] = "error"
+            if not self.kernel_alive():
+                reason = self.kernel_dead_reason or self._kernel_exit_reason()
+                self.kernel_dead_reason = reason
+                self.events.append({"kind": "kernel_died", "reason": reason})
+                collector.outputs.append(error_output("DeadKernelError", reason))
+                result["status"] = "dead"
+                break
+            if not idle:
+                try:
+                    msg = self.kc.get_iopub_msg(timeout=0.05)
+                except queue.Empty:
+                    msg = None
+                if msg is not None and msg.get("parent_header", {}).get("msg_id") == msg_id:
+                    msg_type = msg["header"]["msg_type"]
+                    if msg_type == "status" and msg["content"].get("execution_state") == "idle":
+                        idle = True
+                    else:
+                        collector.add(msg_type, msg["content"])
+            if reply is None:
+                try:
+                    candidate = self.kc.get_shell_msg(timeout=0 if not idle else 0.05)
+                except queue.Empty:
+                    candidate = None
+                if candidate is not None and candidate.get("parent_header", {}).get("msg_id") == msg_id:
+                    reply = candidate["content"]
+        if reply is not None:
+            result["execution_count"] = reply.get("execution_count")
+            status = reply.get("status", "error")
+            if result["status"] == "ok":
+                result["status"] = "ok" if status == "ok" else "error"
+            result["reply_status"] = status
+            if status == "error" and not any(o["output_type"] == "error" for o in collector.outputs):
+                # showtraceback may have been silenced; the reply still tells the truth about the error
+                collector.outputs.append(
+                    error_output(str(reply.get("ename", "Error")), str(reply.get("evalue", "")))
+                )
+            if silent:
+                result["user_expressions"] = reply.get("user_expressions", {})
+        result["seconds"] = round(time.monotonic() - started, 3)
+        return result
+
+    def probe(self) -> dict[str, Any] | None:
+        """Fingerprint of the kernel's grading-relevant state (transformers, hooks, assert helpers)."""
+        if not self.kernel_alive():
+            return None
+        msg_id = self.kc.execute(
+            "", silent=True, store_history=False, user_expressions={"p": PROBE_EXPRESSION}
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                reply = self.kc.get_shell_msg(timeout=0.2)
+            except queue.Empty:
+                if not self.kernel_alive():
+                    return None
+                continue
+            if reply.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            value = reply["content"].get("user_expressions", {}).get("p", {})
+            if value.get("status") != "ok":
+                return {"probe_error": str(value.get("ename", "unknown"))}
+            try:
+                return json.loads(json.loads(value["data"]["text/plain"]))
+            except (KeyError, ValueError, TypeError):
+                return {"probe_error": "unreadable"}
+        return None
+
+    def _interrupt(self) -> None:
+        try:
+            self.km.interrupt_kernel()
+        except Exception:  # noqa: BLE001
+            pass
+
+    def _kill_kernel(self) -> None:
+        try:
+            self.km.kill_kernel()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def oom_killed() -> bool:
+    """Whether the cgroup's OOM killer fired (cgroup v1 or v2), when the kernel lets us see it."""
+    for path, key in (
+        ("/sys/fs/cgroup/memory.events", "oom_kill"),
+        ("/sys/fs/cgroup/memory/memory.oom_control", "oom_kill"),
+    ):
+        try:
+            for line in Path(path).read_text().splitlines():
+                name, _, value = line.partition(" ")
+                if name == key and int(value) > 0:
+                    return True
+        except (OSError, ValueError):
+            continue
+    return False
+
+
+def compare_probes(baseline: dict[str, Any], current: dict[str, Any] | None) -> list[str]:
+    """Names the grading-relevant pieces of kernel state that changed since the kernel started."""
+    if current is None:
+        return []
+    changes = []
+    for key, before in baseline.items():
+        after = current.get(key)
+        if after != before:
+            changes.append(f"{key}: {before!r} -> {after!r}")
+    for key, value in current.items():
+        if key not in baseline and value != "installed":  # e.g. numpy imported later: must be the real one
+            changes.append(f"{key}: {value!r}")
+    return changes
+
+
+def run_job(job: dict[str, Any], runner: Runner) -> dict[str, Any]:
+    """Executes every cell of the job in order and returns the result document."""
+    started = time.monotonic()
+    deadline = started + runner.notebook_timeout
+    runner.write_files(job.get("files", []))
+    baseline = runner.probe() if job.get("probe", True) else None
+    integrity: list[dict[str, Any]] = []
+    cells = []
+    for cell in job["cells"]:
+        if time.monotonic() >= deadline:
+            outcome: dict[str, Any] = {
+                "status": "not_run",
+                "reason": "the notebook's time limit ran out",
+                "outputs": [],
+            }
+        else:
+            outcome = runner.run_cell(cell["source"], deadline=deadline)
+        outcome["id"] = cell["id"]
+        cells.append(outcome)
+        if baseline is not None and outcome["status"] not in ("not_run", "dead"):
+            changes = compare_probes(baseline, runner.probe())
+            if changes:
+                integrity.append({"kind": "kernel_state_changed", "cell": cell["id"], "detail": changes[:20]})
+                baseline = None  # report the first change only; later cells are judged by canaries
+    return {
+        "version": RESULT_VERSION,
+        "cells": cells,
+        "events": runner.events,
+        "integrity": integrity,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+
+
+def read_job(stream: Any) -> dict[str, Any]:
+    line = stream.readline(JOB_MAX_BYTES + 1)
+    if len(line) > JOB_MAX_BYTES:
+        raise ValueError("job larger than the runner accepts")
+    if not line.strip():
+        raise ValueError("no job on stdin")
+    return json.loads(line)
+
+
+def main() -> int:
+    make_undumpable()
+    ignore_signals()
+    if os.getpid() == 1:
+        signal.signal(signal.SIGCHLD, reap_children)
+    out = sys.stdout.buffer
+    # Keep fd 1 for ourselves; anything else that prints goes to stderr, which the host ignores.
+    sys.stdout = sys.stderr
+    runner: Runner | None = None
+    try:
+        # The kernel starts before the job arrives: a pre-started sandbox answers at once.
+        runner = Runner()
+        runner.start_kernel()
+        out.write(b'{"ready": true}\n')
+        out.flush()
+        job = read_job(sys.stdin.buffer)
+        runner.configure(job.get("limits", {}))
+        result = run_job(job, runner)
+    except Exception as error:  # noqa: BLE001 - report any failure of the runner itself as a result
+        result = {"version": RESULT_VERSION, "fatal": f"{type(error).__name__}: {error}"}
+    finally:
+        if runner is not None:
+            runner.shutdown()
+    out.write(json.dumps(result).encode() + b"\n")
+    out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
