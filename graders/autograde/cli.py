@@ -12,7 +12,13 @@ from rich.table import Table
 
 from graders.autograde.pipeline import AutogradeOptions, AutogradeReport, SubmissionResult, autograde
 
-STATUS_STYLE = {"graded": "green", "flagged": "bold red", "failed": "yellow", "skipped": "dim"}
+STATUS_STYLE = {
+    "graded": "green",
+    "flagged": "bold red",
+    "failed": "yellow",
+    "error": "bold magenta",
+    "skipped": "dim",
+}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -77,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         report = autograde(args.course_dir, args.assignment, args.student, options)
         print(report.to_json())
-        return 0
+        return exit_code(report)
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -102,7 +108,12 @@ def run(args: argparse.Namespace) -> int:
             args.course_dir, args.assignment, args.student, options, progress=on_result, on_start=on_start
         )
     print_summary(report, Console())
-    return 0
+    return exit_code(report)
+
+
+def exit_code(report: AutogradeReport) -> int:
+    """1 only when grading itself failed for someone; bad submissions are the trainees' results."""
+    return 1 if any(result.status == "error" for result in report.results) else 0
 
 
 def print_summary(report: AutogradeReport, console: Console) -> None:

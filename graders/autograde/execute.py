@@ -20,7 +20,7 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from graders import integrity
-from graders.sandbox import Job, SandboxError
+from graders.sandbox import Job, SandboxError, SandboxUnavailable
 
 _context = threading.local()
 
@@ -100,6 +100,8 @@ class SandboxExecute(NbGraderPreprocessor):
         try:
             job = Job(cells=plan.cells, files=Job.collect_files(job_dir), probe=context.probe)
             result = context.sandbox.run(job)
+        except SandboxUnavailable:
+            raise  # grading itself failed: nbgrader discards this submission's partial output
         except SandboxError as error:
             failure = str(error)
         finally:
@@ -143,7 +145,8 @@ class SandboxExecute(NbGraderPreprocessor):
             withheld = "autograded points withheld for manual review: " + "; ".join(tampering)
             for index, cell in code_cells:
                 if f"c{index}" in test_ids:
-                    cell.outputs.append(_error("IntegrityError", withheld))
+                    # first, so nbgrader scores 0 before it meets any partial-credit value
+                    cell.outputs.insert(0, _error("IntegrityError", withheld))
         return nb, resources
 
 

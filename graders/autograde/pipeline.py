@@ -56,7 +56,9 @@ class AutogradeOptions:
 @dataclass
 class SubmissionResult:
     student: str
-    status: str  # graded | flagged | failed | skipped
+    # graded | flagged (tampering: points withheld) | failed (the submission cannot be graded: the
+    # trainee's problem) | error (grading itself failed: nothing recorded) | skipped (already up to date)
+    status: str
     score: float | None = None
     max_score: float | None = None
     late_penalty: float = 0.0
@@ -145,8 +147,13 @@ _FAILURE_PATTERNS = [
         re.compile(r"SchemaTooOld|SchemaTooNew|metadata format"),
         "{nb} uses another version of nbgrader's metadata format",
     ),
-    (re.compile(r"No notebooks found"), "the submission has no notebook of this assignment"),
+    (
+        re.compile(r"No notebooks found|No notebooks were matched"),
+        "the submission has no notebook of this assignment (was the notebook renamed or deleted?); "
+        "ask the trainee to submit it again",
+    ),
     (re.compile(r"GradingCancelled"), "grading was interrupted before this submission finished"),
+    (re.compile(r"SandboxUnavailable: (.*)"), "no sandbox could be started: {detail}"),
 ]
 
 
@@ -157,12 +164,14 @@ def _explain_failure(log_text: str) -> str:
     if match:
         notebook = Path(match[-1]).name
     for pattern, message in _FAILURE_PATTERNS:
-        if pattern.search(log_text):
-            return message.format(nb=notebook)
+        found = pattern.search(log_text)
+        if found:
+            detail = found.group(1)[:300] if found.groups() else ""
+            return message.format(nb=notebook, detail=detail)
     errors = [
         line.strip()
         for line in log_text.splitlines()
-        if re.match(r"\s*[\w.]+(Error|Exception|Exit|Interrupt)\b", line) and "NbGraderException" not in line
+        if re.match(r"\s*[\w.]+(Error|Exception|Exit|Interrupt)\b", line)
     ]
     return f"grading {notebook} failed: {errors[-1][:300] if errors else 'unknown error (run with -v for the log)'}"
 
@@ -232,8 +241,10 @@ class _Grader:
             result.events.extend(f"{notebook.notebook}: {event}" for event in notebook.events)
             result.flagged = result.flagged or notebook.flagged
         if not outcome.get("success"):
-            result.status = "failed"
-            result.reasons.insert(0, _explain_failure(outcome.get("log", "") + outcome.get("error", "")))
+            log_text = outcome.get("log", "") + outcome.get("error", "")
+            infrastructure = "SandboxUnavailable" in log_text or "GradingCancelled" in log_text
+            result.status = "error" if infrastructure else "failed"
+            result.reasons.insert(0, _explain_failure(log_text))
             return result
         if not context.outcomes:
             result.status = "skipped"

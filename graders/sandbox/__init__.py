@@ -7,9 +7,9 @@ contract with graders.sandbox.runner: one JSON job line in, one JSON result line
 
 from __future__ import annotations
 
-from graders.sandbox.job import Job, Limits, SandboxError, validate_result
+from graders.sandbox.job import Job, Limits, SandboxError, SandboxUnavailable, validate_result
 
-__all__ = ["Job", "Limits", "SandboxError", "validate_result", "open_sandbox"]
+__all__ = ["Job", "Limits", "SandboxError", "SandboxUnavailable", "validate_result", "open_sandbox"]
 
 
 def open_sandbox(kind: str, *, image: str | None = None, limits: Limits | None = None, pool_size: int = 1):

@@ -19,7 +19,7 @@ import uuid
 from typing import Any
 
 from graders.errors import UserError
-from graders.sandbox.job import Job, Limits, SandboxError, validate_result
+from graders.sandbox.job import Job, Limits, SandboxError, SandboxUnavailable, validate_result
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +191,7 @@ class DockerSandbox:
             reader = _FrameReader(raw, self.limits.result_bytes)
             line = reader.readline(time.monotonic() + READY_TIMEOUT)
             if line.strip() != b'{"ready": true}':
-                raise SandboxError(f"the sandbox did not start: {line[:200]!r}")
+                raise SandboxUnavailable(f"the sandbox did not start: {line[:200]!r}")
             return _Started(container, raw, reader)
         except Exception:
             self._discard(container.id)
@@ -218,11 +218,11 @@ class DockerSandbox:
     # -- the interface ---------------------------------------------------------------------------------
     def run(self, job: Job) -> dict[str, Any]:
         if self._closed:
-            raise SandboxError("the sandbox was closed")
+            raise SandboxUnavailable("the sandbox was closed")
         started = self._ready.get()
         self._wanted.release()  # start the next one while this job runs
         if isinstance(started, Exception):
-            raise SandboxError(f"could not start a sandbox container: {started}")
+            raise SandboxUnavailable(f"could not start a sandbox container: {started}")
         try:
             started.sock.sendall(job.encode(self.limits))
             deadline = time.monotonic() + self.limits.notebook_timeout + 60

@@ -14,7 +14,11 @@ OUTPUT_TYPES = {"stream", "display_data", "execute_result", "error"}
 
 
 class SandboxError(Exception):
-    """The sandbox itself failed (no result, an invalid result): never the student's fault alone."""
+    """A job produced no valid result (the container died, the result was invalid or too large)."""
+
+
+class SandboxUnavailable(SandboxError):
+    """No sandbox could be started: a failure of grading itself, never recorded as the student's score."""
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,9 @@ def _origin(obj: object) -> str:
 
 def fingerprint() -> str:
     state: dict[str, object] = {}
-    ip = get_ipython()  # type: ignore[name-defined]  # noqa: F821 - defined in every IPython kernel
+    from IPython import get_ipython
+
+    ip = get_ipython()
     state["ast_transformers"] = len(ip.ast_transformers)
     state["input_transformers_post"] = len(ip.input_transformers_post)
     state["input_transformers_cleanup"] = len(ip.input_transformers_cleanup)
