@@ -27,6 +27,7 @@ from nbgrader.utils import capture_log
 
 from graders.autograde.course import Course
 from graders.autograde.execute import FlagForReview, GradingContext, SandboxExecute, set_context
+from graders.autograde.inspect import describe_changes
 from graders.errors import UserError
 from graders.sandbox import Limits, SandboxError, open_sandbox
 
@@ -131,6 +132,10 @@ def _autograde_config(course: Course, force: bool):
 
 _FAILURE_PATTERNS = [
     (
+        re.compile(r"Unsupported nbformat version (\d+)"),
+        "{nb} uses notebook format version {detail}, which nbgrader cannot read; ask the trainee to resubmit it",
+    ),
+    (
         re.compile(r"NotJSONError|does not appear to be JSON|JSONDecodeError|Expecting value"),
         "{nb} is not a valid notebook (damaged, empty or not JSON); ask the trainee to resubmit it",
     ),
@@ -227,12 +232,23 @@ class _Grader:
                 result = self._result(student, outcome, context)
         finally:
             logger.removeHandler(records)
-        result.messages = [m for m in records.messages if not m.startswith("There was an error processing")][
-            :20
-        ]
+        noise = ("There was an error processing", "Attribute 'checksum'", "Removing failed", "Please see the")
+        notes = self._cell_changes(student)
+        result.messages = notes + [m for m in records.messages if not m.startswith(noise)][:20]
         result.seconds = round(time.monotonic() - started, 2)
         self._save(result)
         return result
+
+    def _cell_changes(self, student: str) -> list[str]:
+        coursedir = self.course.coursedir(self.assignment, student)
+        released = Path(coursedir.format_path(coursedir.release_directory, ".", self.assignment))
+        submitted = Path(coursedir.format_path(coursedir.submitted_directory, student, self.assignment))
+        restores = bool(self.config.get("OverwriteCells", {}).get("add_missing_cells", False))
+        notes: list[str] = []
+        for notebook in sorted(submitted.glob("*.ipynb")):
+            if (released / notebook.name).exists():
+                notes.extend(describe_changes(released / notebook.name, notebook, restores))
+        return notes
 
     def _result(self, student: str, outcome: dict, context: GradingContext) -> SubmissionResult:
         result = SubmissionResult(student=student, status="graded")

@@ -65,3 +65,31 @@ debian_mirror() {
         | grep -v security | head -n1 | awk '{ if ($1 == "URIs:") print $2; else for (i=2;i<=NF;i++) if ($i ~ /^https?:/) { print $i; exit } }')
     echo "${uri:-http://deb.debian.org/debian}"
 }
+
+# Debian's Chromium for the browser tests, screenshots and PDF transcripts (never a downloaded browser).
+ensure_chromium() {
+    command -v chromium >/dev/null 2>&1 && return 0
+    say "Installing Debian's chromium (browser tests, report screenshots, PDF transcripts)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null \
+        || warn "could not install chromium"
+}
+
+# JupyterHub's Node.js proxy (the Python port breaks some usernames and routing).
+ensure_proxy() {
+    command -v configurable-http-proxy >/dev/null 2>&1 && return 0
+    command -v npm >/dev/null 2>&1 || { warn "npm is missing: install Node.js 20 to run the hub"; return 1; }
+    say "Installing configurable-http-proxy with npm"
+    as_root npm install -g --silent configurable-http-proxy >/dev/null 2>&1 || { warn "npm install failed"; return 1; }
+}
+
+# Image builds print pip's notices about this machine's local indexes; keep the logs readable.
+quiet_build() {
+    local log status=0
+    log="$(mktemp)"
+    "$@" >"$log" 2>&1 || status=$?
+    grep -v -e '^WARNING: Location' -e 'DEPRECATED: The legacy builder' -e 'Install the buildx' \
+        -e 'docs.docker.com/go/buildx' -e '^ *$' "$log" || true
+    rm -f "$log"
+    return "$status"
+}
