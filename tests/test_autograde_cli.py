@@ -114,3 +114,42 @@ def test_containers_of_a_killed_run_are_removed_by_the_next(course, docker_clien
     assert sandbox_containers(docker_client), "SIGKILL leaves the containers behind: the sweep must find them"
     assert remove_stale_containers(docker_client) >= 1
     assert sandbox_containers(docker_client) == []
+
+
+def test_no_docker_engine_is_a_clear_error(course):
+    demo_course.submit(course, "amina", demo_course.ANSWERS["right"])
+    env = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+    result = subprocess.run(
+        [BOOTCAMP, "autograde", "ps1", "--course-dir", str(course)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "no Docker engine answers" in result.stderr and "--sandbox local" in result.stderr
+
+
+@pytest.mark.docker
+def test_notebook_time_limit_stops_the_rest(course, docker_client):
+    slow = {
+        **demo_course.ANSWERS["right"],
+        "add": "import time\ntime.sleep(2.5)\n" + demo_course.ANSWERS["right"]["add"],
+        "mean": "time.sleep(2.5)\n" + demo_course.ANSWERS["right"]["mean"],
+    }
+    demo_course.submit(course, "slow", slow)
+    result = bootcamp(
+        "autograde",
+        "ps1",
+        "--course-dir",
+        str(course),
+        "--timeout",
+        "10",
+        "--notebook-timeout",
+        "4",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    (report,) = json.loads(result.stdout)["results"]
+    assert any("notebook ran past its time limit" in event for event in report["events"]), report
+    assert report["score"] < 10.0

@@ -1,0 +1,121 @@
+"""Records describing the curriculum: modules, their assignments and deliverables, and tracks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+KINDS = ("technical", "career", "project")
+IMAGES = ("grader", "grader-dl")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One nbgrader assignment: `assignments/<name>/<name>.ipynb` plus its small data files."""
+
+    name: str
+    title: str
+    points: float
+    time_budget_s: float
+    image: str
+    folder: Path
+
+    @property
+    def notebook(self) -> Path:
+        return self.folder / f"{self.name}.ipynb"
+
+
+@dataclass(frozen=True)
+class Deliverable:
+    """Something a trainee hands in for a career module, marked done by an instructor."""
+
+    id: str
+    title: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Module:
+    """One folder under curriculum/modules/, described by its module.toml."""
+
+    slug: str
+    title: str
+    version: str
+    kind: str
+    summary: str
+    outcomes: tuple[str, ...]
+    prerequisites: tuple[str, ...]
+    hours: float
+    path: Path
+    assignments: tuple[Assignment, ...] = ()
+    deliverables: tuple[Deliverable, ...] = ()
+
+    @property
+    def points(self) -> float:
+        return sum(a.points for a in self.assignments)
+
+
+@dataclass(frozen=True)
+class Week:
+    """One week of a track: the modules taught in it, in teaching order."""
+
+    number: int
+    modules: tuple[str, ...]
+    theme: str = ""
+    milestone: str = ""
+
+
+@dataclass(frozen=True)
+class Track:
+    """A full-time programme (six or nine months): weeks mapped to modules and career milestones."""
+
+    name: str
+    title: str
+    weeks: tuple[Week, ...]
+    path: Path
+    midterm_project: str
+    capstone: str
+    demo_day: str
+    max_hours_per_week: float = 40
+
+    @property
+    def slugs(self) -> list[str]:
+        """Every module in the track, in order of first appearance."""
+        seen: dict[str, None] = {}
+        for week in self.weeks:
+            for slug in week.modules:
+                seen.setdefault(slug, None)
+        return list(seen)
+
+    def weeks_of(self, slug: str) -> list[int]:
+        return [week.number for week in self.weeks if slug in week.modules]
+
+
+@dataclass
+class Problem:
+    """One thing wrong with the curriculum files: where, what, and how to fix it."""
+
+    file: Path
+    message: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.file}: {self.message}"
+        return f"{text} ({self.fix})" if self.fix else text
+
+
+@dataclass
+class Catalogue:
+    """Every module found under a curriculum root, plus the problems met while reading them."""
+
+    root: Path
+    modules: dict[str, Module] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def modules_dir(self) -> Path:
+        return self.root / "modules"
+
+    @property
+    def tracks_dir(self) -> Path:
+        return self.root / "tracks"

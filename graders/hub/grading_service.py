@@ -1,0 +1,265 @@
+"""Grade on submit: the hub-managed service that turns a trainee's submission into feedback.
+
+One loop, four steps a reader can follow:
+1. scan    every cohort's per-trainee inbound folders; each complete submission becomes a queue row;
+2. collect the oldest queued submission into the course's submitted/<trainee>/<assignment>/;
+3. grade   with graders.autograde (sandboxed) for that one trainee;
+4. feedback nbgrader generate_feedback without hidden tests, delivered to the trainee's feedback folder.
+Instructors see the grades in the cohort's gradebook through the formgrader.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbgrader.utils import notebook_hash
+
+from graders.hub import feedback
+from graders.hub.exchange import CohortExchange, copy_untrusted_tree
+from graders.hub.queue import Submission, SubmissionQueue
+from graders.hub.settings import HubSettings
+from graders.settings import Settings
+
+log = logging.getLogger("graders.hub.grading")
+
+SETTLE_S = 0.5  # a submission folder must be this still before we read it (nbgrader writes in steps)
+
+
+@dataclass
+class Outcome:
+    status: str  # done | failed | rejected
+    score: float | None = None
+    max_score: float | None = None
+    message: str = ""
+
+
+def parse_submission_name(name: str) -> tuple[str, str, str] | None:
+    """nbgrader names a submission <student>+<assignment>+<timestamp>[+<random>]."""
+    parts = name.split("+")
+    if len(parts) not in (3, 4) or not all(parts[:3]):
+        return None
+    return parts[0], parts[1], parts[2]
+
+
+class GradingService:
+    """Owns the queue and the loop; `run_once` is one scan plus at most one grading (tests call it)."""
+
+    def __init__(self, settings: Settings, hub: HubSettings) -> None:
+        self.settings = settings
+        self.hub = hub
+        self.queue = SubmissionQueue(hub.grading_db)
+        self.stopping = False
+
+    # -- 1. scan -------------------------------------------------------------------------------------
+    def scan(self) -> int:
+        added = 0
+        root = self.hub.exchange_root
+        if not root.is_dir():
+            return 0
+        for cohort_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+            if not (self.settings.course_dir(cohort_dir.name) / "nbgrader_config.py").exists():
+                continue
+            exchange = CohortExchange(root=root, cohort=cohort_dir.name)
+            for trainee in exchange.trainees_with_inbound():
+                for folder in sorted(exchange.inbound(trainee).iterdir()):
+                    added += self._consider(exchange, trainee, folder)
+        return added
+
+    def _consider(self, exchange: CohortExchange, trainee: str, folder: Path) -> int:
+        parsed = parse_submission_name(folder.name)
+        if parsed is None or folder.is_symlink() or not folder.is_dir():
+            return 0
+        named_for, assignment, timestamp = parsed
+        sub_id = Submission.make_id(exchange.cohort, trainee, assignment, timestamp)
+        if self.queue.known(sub_id):
+            return 0
+        secret_file = folder / "submission_secret.txt"
+        if not (folder / "timestamp.txt").is_file() or not secret_file.is_file():
+            return 0  # nbgrader is still writing it
+        if time.time() - secret_file.stat().st_mtime < SETTLE_S:
+            return 0
+        sub = Submission(sub_id, exchange.cohort, trainee, assignment, timestamp, str(folder), "queued")
+        # The folder, not the name inside it, says whose submission this is.
+        if named_for != trainee:
+            sub.status, sub.message = "rejected", f"submitted as {named_for!r} from {trainee!r}'s folder"
+        elif not (self.settings.course_dir(exchange.cohort) / "release" / assignment).is_dir():
+            sub.status, sub.message = "rejected", f"{assignment!r} is not an assignment of this cohort"
+        elif self.queue.accepted_count(exchange.cohort, trainee, assignment) >= self.hub.submission_limit(
+            assignment
+        ):
+            limit = self.hub.submission_limit(assignment)
+            sub.status, sub.message = (
+                "rejected",
+                f"the limit of {limit} submissions for {assignment} is reached",
+            )
+        if not self.queue.add(sub):
+            return 0
+        if sub.status == "rejected":
+            log.warning("refused %s: %s", sub.id, sub.message)
+            self._notice(
+                sub, "Submission not graded", sub.message + ". Ask your instructor if this is wrong."
+            )
+        else:
+            log.info("queued %s", sub.id)
+        return 1
+
+    # -- 2-4. collect, grade, feedback ---------------------------------------------------------------------
+    def grade_next(self) -> Submission | None:
+        job = self.queue.claim()
+        if job is None:
+            return None
+        started = time.monotonic()
+        try:
+            outcome = self._grade(job)
+        except Exception as error:  # noqa: BLE001 - one bad submission must not stop the service
+            log.exception("grading %s failed", job.id)
+            outcome = Outcome("failed", message=f"{type(error).__name__}: {error}")
+        if outcome.status == "failed":
+            self._notice(job, "Grading failed", "Your submission could not be graded automatically; "
+                         "your instructor will look at it. " + outcome.message[:500])  # fmt: skip
+        self.queue.finish(job.id, outcome.status, outcome.score, outcome.max_score, outcome.message)
+        log.info("%s %s in %.1f s (score %s/%s)", job.id, outcome.status, time.monotonic() - started,
+                 outcome.score, outcome.max_score)  # fmt: skip
+        return self.queue.get(job.id)
+
+    def _grade(self, job: Submission) -> Outcome:
+        course_dir = self.settings.course_dir(job.cohort)
+        exchange = CohortExchange(root=self.hub.exchange_root, cohort=job.cohort)
+        source = Path(job.path)
+        if not source.is_dir():
+            return Outcome("failed", message="the submission folder disappeared before grading")
+        copy_untrusted_tree(
+            source,
+            course_dir / "submitted" / job.trainee / job.assignment,
+            int(self.hub.max_submission_mb * 1e6),
+        )
+        result = self._autograde(course_dir, job)
+        if result.status == "failed":
+            return Outcome("failed", result.score, result.max_score, "; ".join(result.reasons))
+        html_files = feedback.generate(
+            course_dir, job.cohort, job.assignment, job.trainee, self.hub.exchange_root
+        )
+        secret = (source / "submission_secret.txt").read_text(encoding="utf-8")
+        feedback.deliver(html_files, secret, exchange.feedback(job.trainee))
+        message = "flagged: " + "; ".join(result.reasons) if result.flagged else ""
+        return Outcome("done", result.score, result.max_score, message)
+
+    def _autograde(self, course_dir: Path, job: Submission):
+        try:
+            from graders.autograde import AutogradeOptions, autograde
+        except ImportError:
+            if not self.hub.allow_unsandboxed_grading:
+                raise
+            return _stock_nbgrader_autograde(course_dir, job, self.hub)
+        report = autograde(course_dir, job.assignment, students=[job.trainee],
+                           options=AutogradeOptions(sandbox=self.hub.sandbox, jobs=1))  # fmt: skip
+        if not report.results:
+            raise RuntimeError("; ".join(report.warnings) or "the autograder returned no result")
+        return report.results[0]
+
+    def _notice(self, sub: Submission, title: str, message: str) -> None:
+        folder = Path(sub.path)
+        try:
+            secret = (folder / "submission_secret.txt").read_text(encoding="utf-8")
+            notebooks = [p.stem for p in folder.glob("*.ipynb") if p.is_file() and not p.is_symlink()]
+            target = CohortExchange(root=self.hub.exchange_root, cohort=sub.cohort).feedback(sub.trainee)
+            feedback.deliver_notice(notebooks, secret, target, title, message)
+        except OSError as error:
+            log.warning("could not leave a notice for %s: %s", sub.id, error)
+
+    # -- feedback released by hand ----------------------------------------------------------------------------
+    def route_released_feedback(self) -> int:
+        """Moves feedback an instructor released from the formgrader into each trainee's own folder.
+
+        Stock `release_feedback` writes every trainee's feedback/<hash>.html into one shared folder, which
+        no container mounts; the hash is md5(submission secret + notebook name), so the submitted copies in
+        the course say whose each file is.
+        """
+        moved = 0
+        root = self.hub.exchange_root
+        for cohort_dir in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+            exchange = CohortExchange(root=root, cohort=cohort_dir.name)
+            loose = [p for p in exchange.feedback_root.glob("*.html") if p.is_file() and not p.is_symlink()]
+            if not loose:
+                continue
+            owners: dict[str, str] = {}
+            submitted = self.settings.course_dir(cohort_dir.name) / "submitted"
+            for secret_file in submitted.glob("*/*/submission_secret.txt"):
+                trainee, secret = secret_file.parent.parent.name, secret_file.read_text(encoding="utf-8")
+                for notebook in secret_file.parent.glob("*.ipynb"):
+                    owners[notebook_hash(secret=secret, notebook_id=notebook.stem)] = trainee
+            for path in loose:
+                trainee = owners.get(path.stem)
+                if trainee is None:
+                    log.warning("released feedback %s matches no submission; left in place", path)
+                    continue
+                exchange.ensure_trainee(trainee, self.hub.container_uid)
+                path.chmod(0o644)
+                path.replace(exchange.feedback(trainee) / path.name)
+                moved += 1
+        return moved
+
+    # -- the loop ----------------------------------------------------------------------------------------
+    def run_once(self) -> Submission | None:
+        self.scan()
+        self.route_released_feedback()
+        return self.grade_next()
+
+    def run_forever(self) -> None:
+        recovered = self.queue.recover()
+        if recovered:
+            log.info("re-queued %d submission(s) interrupted by the last stop", recovered)
+        log.info("watching %s every %.1f s", self.hub.exchange_root, self.hub.poll_interval_s)
+        while not self.stopping:
+            try:
+                graded = self.run_once()
+            except Exception:  # noqa: BLE001 - keep watching; the log says what broke
+                log.exception("grading loop error")
+                graded = None
+            if graded is None:
+                time.sleep(self.hub.poll_interval_s)
+
+
+@dataclass
+class _StockResult:
+    status: str
+    score: float | None
+    max_score: float | None
+    flagged: bool = False
+    reasons: tuple[str, ...] = ()
+
+
+def _stock_nbgrader_autograde(course_dir: Path, job: Submission, hub: HubSettings) -> _StockResult:
+    """Development fallback (allow_unsandboxed_grading): stock nbgrader runs trainee code on this host."""
+    from graders.hub.release import nbgrader_api
+
+    log.warning("graders.autograde is unavailable: grading %s with UNSANDBOXED stock nbgrader", job.id)
+    api = nbgrader_api(course_dir, job.cohort, hub.exchange_root)
+    result = api.autograde(job.assignment, job.trainee, force=True, create=True)
+    if not result["success"]:
+        return _StockResult("failed", None, None, reasons=(result.get("error", "")[-300:],))
+    submission = api.gradebook.find_submission(job.assignment, job.trainee)
+    return _StockResult("graded", submission.score, submission.max_score)
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="[%(levelname).1s %(asctime)s %(name)s] %(message)s")
+    service = GradingService(Settings.load(), HubSettings.load())
+
+    def stop(signum, _frame):
+        log.info("stopping on signal %s after the current submission", signum)
+        service.stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    service.run_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

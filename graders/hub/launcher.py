@@ -1,0 +1,201 @@
+"""`bootcamp hub up` / `down`: the proxy and the hub as background processes on one machine.
+
+There is no systemd on our machines, so each process is started in its own session with a pid file and a
+log under <state>/; `up` is idempotent (running processes are left alone) and `down` stops them in reverse
+order. The proxy runs apart from the hub, so a hub restart keeps routes (and open notebooks) alive.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from graders.errors import UserError
+from graders.hub.secrets import PROXY_TOKEN, secret
+from graders.hub.settings import HubSettings
+from graders.settings import repo_root
+
+log = logging.getLogger(__name__)
+
+HUB_CONFIG = repo_root() / "hub_config" / "jupyterhub_config.py"
+
+
+@dataclass
+class Process:
+    """One background process we own, known by its pid file."""
+
+    name: str
+    pid_file: Path
+    log_file: Path
+    marker: bytes  # part of the command line, so a recycled pid is not mistaken for ours
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError, IndexError):
+            return None
+        if state == "Z":
+            return None  # exited, not yet reaped
+        # A process caught between fork and exec has an empty command line for a moment: still ours.
+        return pid if not cmdline or self.marker in cmdline else None
+
+    def start(self, command: list[str], env: dict[str, str], cwd: Path) -> int:
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_file.open("ab") as out:
+            proc = subprocess.Popen(  # noqa: S603 - our own command line, no shell
+                command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self.pid_file.write_text(str(proc.pid))
+        return proc.pid
+
+    def stop(self, timeout_s: float = 30.0) -> bool:
+        pid = self.pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return False
+        os.killpg(pid, signal.SIGTERM)  # the whole session: the hub's managed services go with it
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.2)
+        if _alive(pid):
+            log.warning("%s (pid %s) ignored SIGTERM for %.0f s: killing it", self.name, pid, timeout_s)
+            os.killpg(pid, signal.SIGKILL)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        if waited == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def processes(settings: HubSettings) -> tuple[Process, Process]:
+    run = settings.state / "run"
+    return (
+        Process("proxy", run / "proxy.pid", settings.logs_dir / "proxy.log", b"configurable-http-proxy"),
+        Process("hub", run / "hub.pid", settings.logs_dir / "hub.log", b"jupyterhub"),
+    )
+
+
+def check_docker(settings: HubSettings) -> None:
+    """The hub needs a Docker engine that answers and the trainee image; say how to get them."""
+    import docker
+
+    try:
+        client = docker.from_env()
+        client.ping()
+    except Exception as error:  # docker raises several unrelated types when no engine answers
+        raise UserError(
+            f"no Docker engine answers ({error}); start one (scripts/quickstart does) or run `dockerd &` as root"
+        )
+    for image in (settings.trainee_image,):
+        try:
+            client.images.get(image)
+        except docker.errors.ImageNotFound:
+            raise UserError(f"image {image} is missing: build it with images/trainee/build.sh")
+
+
+def _port_in_use(ip: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1" if ip in ("", "0.0.0.0") else ip, port)) == 0  # noqa: S104
+
+
+def _proxy_command() -> list[str]:
+    exe = shutil.which("configurable-http-proxy")
+    if not exe:
+        raise UserError(
+            "configurable-http-proxy is not installed: run `npm install -g configurable-http-proxy`"
+        )
+    return [exe]
+
+
+def up(settings: HubSettings, wait_s: float = 90.0) -> bool:
+    """Starts what is not running; returns True when it started something."""
+    check_docker(settings)
+    settings.state.mkdir(parents=True, exist_ok=True)
+    (settings.state / "run").mkdir(exist_ok=True)
+    proxy, hub = processes(settings)
+    env = dict(os.environ)
+    env.update(
+        {
+            "BOOTCAMP_HOME": str(settings.home),
+            "BOOTCAMP_HUB_START_PROXY": "false",
+            "BOOTCAMP_HUB_PORT": str(settings.port),
+            "BOOTCAMP_HUB_HUB_PORT": str(settings.hub_port),
+            "BOOTCAMP_HUB_PROXY_API_PORT": str(settings.proxy_api_port),
+            "CONFIGPROXY_AUTH_TOKEN": secret(settings, PROXY_TOKEN),
+        }
+    )
+    if settings.state_dir:
+        env["BOOTCAMP_HUB_STATE_DIR"] = str(settings.state_dir)
+    started = False
+    if proxy.pid() is None:
+        for port in (settings.port, settings.proxy_api_port, settings.hub_port):
+            if _port_in_use(settings.ip or "127.0.0.1", port):
+                raise UserError(
+                    f"port {port} is taken (another hub or program?): stop it or set BOOTCAMP_HUB_*PORT"
+                )
+        command = _proxy_command() + [
+            "--ip", settings.ip, "--port", str(settings.port),
+            "--api-ip", "127.0.0.1", "--api-port", str(settings.proxy_api_port),
+            "--error-target", f"http://127.0.0.1:{settings.hub_port}/hub/error",
+            "--log-level", "warn",
+        ]  # fmt: skip
+        proxy.start(command, env, settings.state)
+        started = True
+    if hub.pid() is None:
+        hub.start([sys.executable, "-m", "jupyterhub", "-f", str(HUB_CONFIG)], env, settings.state)
+        started = True
+    wait_until_ready(settings, wait_s, hub)
+    return started
+
+
+def wait_until_ready(settings: HubSettings, wait_s: float, hub: Process) -> None:
+    url = f"{settings.public_url}/hub/api/"
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        if hub.pid() is None:
+            raise UserError(f"the hub exited while starting; see {hub.log_file}")
+        time.sleep(0.25)
+    raise UserError(f"the hub did not answer at {url} within {wait_s:.0f} s; see {hub.log_file}")
+
+
+def down(settings: HubSettings) -> list[str]:
+    """Stops the hub (which stops trainee servers) and then the proxy; returns what was stopped."""
+    proxy, hub = processes(settings)
+    stopped = []
+    for process in (hub, proxy):
+        if process.stop():
+            stopped.append(process.name)
+    return stopped
+
+
+def status(settings: HubSettings) -> dict[str, int | None]:
+    return {p.name: p.pid() for p in processes(settings)}

@@ -1,0 +1,72 @@
+"""The DockerSpawner the hub uses: the right image per role, the trainee's own exchange folders, host networking.
+
+Each trainee's container gets a persistent home volume plus exactly their folders of the cohort exchange
+(graders.hub.exchange); nothing else of the host. The cohort comes from the trainee's hub group
+`nbgrader-<cohort>`; members of `formgrade-<cohort>` get the instructor image.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from dockerspawner import DockerSpawner
+from traitlets import Int, Unicode
+
+from graders.hub.exchange import CohortExchange
+
+TRAINEE_GROUP = "nbgrader-"
+INSTRUCTOR_GROUP = "formgrade-"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now (the kernel picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cohorts_of(group_names: list[str], prefix: str) -> list[str]:
+    return sorted(name[len(prefix) :] for name in group_names if name.startswith(prefix))
+
+
+class BootcampSpawner(DockerSpawner):
+    """DockerSpawner plus the bootcamp's per-user choices, made when each server starts."""
+
+    exchange_root = Unicode(help="The host folder holding every cohort's exchange.").tag(config=True)
+    instructor_image = Unicode("", help="Image for members of a formgrade-<cohort> group.").tag(config=True)
+    container_uid = Int(1000, help="The Unix user inside the images; owns the trainee's inbound folder.").tag(
+        config=True
+    )
+
+    def _group_names(self) -> list[str]:
+        return [group.name for group in self.user.groups]
+
+    async def start(self):  # type: ignore[override]
+        groups = self._group_names()
+        trainee_of = cohorts_of(groups, TRAINEE_GROUP)
+        instructor_of = cohorts_of(groups, INSTRUCTOR_GROUP)
+        if instructor_of and self.instructor_image:
+            self.image = self.instructor_image
+        volumes = {k: v for k, v in self.volumes.items() if not str(k).startswith(self.exchange_root)}
+        if trainee_of:
+            # One cohort at a time: nbgrader's assignment list in the container knows one course id.
+            cohort = trainee_of[0]
+            exchange = CohortExchange(root=Path(self.exchange_root), cohort=cohort)
+            exchange.ensure_trainee(self.user.name, self.container_uid)
+            volumes.update(exchange.mounts(self.user.name))
+            self.environment = {**self.environment, "BOOTCAMP_COHORT": cohort}  # never the shared config dict
+            if len(trainee_of) > 1:
+                self.log.warning(
+                    "%s is in several cohorts %s; mounting only %s", self.user.name, trainee_of, cohort
+                )
+        self.volumes = volumes
+        if self.network_name == "host":
+            # On the host network every server needs its own port (no Docker port mapping there).
+            self.port = free_port()
+        return await super().start()
+
+    async def get_ip_and_port(self):  # type: ignore[override]
+        if self.network_name == "host":
+            return "127.0.0.1", self.port
+        return await super().get_ip_and_port()

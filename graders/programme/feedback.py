@@ -1,0 +1,118 @@
+"""Feedback for one assignment: nbgrader generate_feedback with hidden tests stripped, and who got none.
+
+nbgrader's stock feedback shows hidden tests: its documentation says they "will be visible at the
+grading stage and in the feedback", because autograded notebooks carry the full test cells. We add
+StripHiddenTests to the feedback converter so a trainee never sees them, nor the traceback lines that
+would quote them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor, Preprocessor
+from nbgrader.apps import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import GetGrades
+from traitlets import Bool, Unicode
+from traitlets.config import Config
+
+from graders.errors import UserError
+from graders.programme import cohorts as cohorts_mod
+from graders.programme.cohorts import Cohort
+from graders.programme.grades import read_gradebook, submitted
+from graders.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class StripHiddenTests(Preprocessor):
+    """Removes `### BEGIN HIDDEN TESTS` ... `### END HIDDEN TESTS` regions from feedback notebooks, and
+    replaces the traceback of a cell that had one by its last line (the error type and message)."""
+
+    enabled = Bool(True)  # nbconvert preprocessors are off unless enabled
+    begin = Unicode("BEGIN HIDDEN TESTS").tag(config=True)
+    end = Unicode("END HIDDEN TESTS").tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):  # noqa: ANN001, ANN201 - nbconvert's signature
+        kept: list[str] = []
+        inside = removed = False
+        for line in cell.source.split("\n"):
+            if self.begin in line:
+                inside = removed = True
+            elif self.end in line:
+                inside = False
+            elif not inside:
+                kept.append(line)
+        if not removed:
+            return cell, resources
+        cell.source = "\n".join(kept)
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
+        return cell, resources
+
+
+@dataclass
+class FeedbackResult:
+    assignment: str
+    delivered: dict[str, Path] = field(default_factory=dict)  # trainee id -> their feedback folder
+    missing: dict[str, str] = field(default_factory=dict)  # trainee id -> why they have none
+    log: str = ""
+
+
+def nbgrader_api(cohort: Cohort, extra: Config | None = None) -> NbGraderAPI:
+    """An nbgrader API bound to the cohort's course directory and gradebook, with our feedback steps."""
+    config = Config()
+    config.CourseDirectory.root = str(cohort.course_dir)
+    config.CourseDirectory.course_id = cohort.name
+    config.CourseDirectory.db_url = cohort.db_url
+    config.GenerateFeedback.preprocessors = [StripHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
+    if extra is not None:
+        config.merge(extra)
+    return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+
+
+def feedback_area(cohort: Cohort, trainee_id: str, assignment: str) -> Path:
+    """Where a trainee's feedback lives; the hub side mounts course/feedback/<id>/ into their server."""
+    return cohort.course_dir / "feedback" / trainee_id / assignment
+
+
+def generate_feedback(settings: Settings, cohort_name: str, assignment: str) -> FeedbackResult:
+    """Generates feedback for every graded submission and says, per trainee, who has none and why."""
+    cohort = cohorts_mod.load_cohort(settings, cohort_name)
+    snap = read_gradebook(cohort)
+    if snap.assignment(assignment) is None:
+        known = ", ".join(a.name for a in snap.assignments) or "none graded yet"
+        raise UserError(
+            f"assignment {assignment!r} is not in cohort {cohort.name}'s gradebook (known: {known}); "
+            "autograde it first with `bootcamp autograde`"
+        )
+    result = FeedbackResult(assignment=assignment)
+    autograded = cohort.course_dir / "autograded"
+    if any(autograded.glob(f"*/{assignment}")):
+        outcome = nbgrader_api(cohort).generate_feedback(assignment)
+        result.log = outcome.get("log", "")
+        if not outcome.get("success"):
+            raise UserError(
+                f"nbgrader generate_feedback failed for {assignment}: {outcome.get('error', '')[-600:]}"
+            )
+    for trainee in cohorts_mod.trainees(settings, cohort):
+        if trainee.status == "dropped":
+            continue
+        area = feedback_area(cohort, trainee.id, assignment)
+        graded = snap.grade(trainee.id, assignment) is not None
+        if area.is_dir() and any(area.glob("*.html")):
+            result.delivered[trainee.id] = area
+        elif not graded and not submitted(cohort, trainee.id, assignment):
+            result.missing[trainee.id] = "not submitted"
+        elif not graded or not (autograded / trainee.id / assignment).is_dir():
+            result.missing[trainee.id] = "submitted, not graded yet"
+        else:
+            result.missing[trainee.id] = "graded, but feedback was not generated (see the nbgrader log)"
+    log.info(
+        "feedback for %s: %d delivered, %d without", assignment, len(result.delivered), len(result.missing)
+    )
+    return result

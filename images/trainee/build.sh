@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds bootcamp-trainee:latest: collects wheels on the host (containers cannot verify PyPI's TLS here),
+# then installs them offline in the image. Idempotent: Docker's layer cache makes a rerun quick.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+source "$HERE/../../scripts/lib/common.sh"
+TAG="${1:-bootcamp-trainee:latest}"
+BASE_IMAGE="${BASE_IMAGE:-bootcamp-base:bookworm}"
+WHEELS="$CACHE/wheelhouse/trainee"
+PIP="$VENV/bin/pip"; [ -x "$PIP" ] || PIP="python3 -m pip"
+
+docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 || bash "$ROOT/images/base/build.sh" "$BASE_IMAGE"
+
+say "collecting trainee wheels for Python 3.11.2 into ${WHEELS#$ROOT/}"
+mkdir -p "$WHEELS"
+$PIP download -q --python-version 3.11.2 --only-binary=:all: -d "$WHEELS" -r "$HERE/requirements.txt" 2> >(grep -v "is ignored: it is neither" >&2) \
+    || die "pip download failed (is PyPI reachable?)"
+
+CONTEXT="$(mktemp -d /tmp/bootcamp-trainee-ctx.XXXXXX)"
+trap 'rm -rf "$CONTEXT"' EXIT
+# Only graders.harness (what test cells import) goes in: never the hub, grading or course code.
+mkdir -p "$CONTEXT/graders"
+cp "$ROOT/graders/__init__.py" "$ROOT/graders/harness.py" "$CONTEXT/graders/"
+cp "$HERE/Dockerfile" "$HERE/requirements.txt" "$HERE/nbgrader_config.py" "$CONTEXT/"
+cp -al "$WHEELS" "$CONTEXT/wheels" 2>/dev/null || cp -r "$WHEELS" "$CONTEXT/wheels"
+
+say "building $TAG (base $BASE_IMAGE)"
+docker build -q --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$TAG" "$CONTEXT" >/dev/null \
+    || die "docker build of $TAG failed"
+say "built $TAG"

@@ -1,0 +1,16 @@
+"""nbgrader settings inside a trainee's (or instructor's) container.
+
+The exchange is not shared: the spawner bind-mounts only this trainee's folders (released assignments
+read-only, their own inbound and feedback) under the stock layout /srv/nbgrader/exchange/<cohort>/, so
+nbgrader's ordinary list/fetch/submit/fetch_feedback work unchanged. The cohort and the hub user name
+come from the environment the spawner sets.
+"""
+
+import os
+
+c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
+c.Exchange.root = "/srv/nbgrader/exchange"
+c.CourseDirectory.course_id = os.environ.get("BOOTCAMP_COHORT", "")
+# Submissions are named after the hub user, not the container's Unix user (always "jovyan").
+if os.environ.get("JUPYTERHUB_USER"):
+    c.CourseDirectory.student_id = os.environ["JUPYTERHUB_USER"]

@@ -1,0 +1,303 @@
+"""The hub end to end with real parts: JupyterHub, the Node proxy, Docker, nbgrader, the grading service.
+
+One hub serves the whole module (starting it takes seconds); a cohort with two trainees and an instructor
+is made through the programme API and synced to the hub, an assignment is released, and each test drives
+the trainees and the instructor through HTTP as they would. Every container and volume is removed after.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+pytestmark = [pytest.mark.hub, pytest.mark.timeout(300)]
+
+docker = pytest.importorskip("docker")
+
+from graders.hub import launcher, scenario  # noqa: E402
+from graders.hub.api import HubClient  # noqa: E402
+from graders.hub.cohorts import CohortOnHub, sync_cohort  # noqa: E402
+from graders.hub.release import release  # noqa: E402
+from graders.hub.settings import HubSettings  # noqa: E402
+from graders.hub.spawner import free_port  # noqa: E402
+from graders.settings import Settings  # noqa: E402
+
+COHORT = "hubtest"
+TRAINEES = ["alice", "bob"]
+INSTRUCTOR = "ines"
+ASSIGNMENT = scenario.SAMPLE_ASSIGNMENT
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+class Stack:
+    """Handles on the running hub for the tests."""
+
+    def __init__(self, settings: Settings, hub: HubSettings, docker_client) -> None:
+        self.settings, self.hub, self.docker = settings, hub, docker_client
+        self.client = HubClient.from_settings(hub)
+        self.spawn_seconds: dict[str, float] = {}
+        self.sessions: dict[str, scenario.TraineeSession] = {}
+
+    def container(self, user: str):
+        state = self.client.user(user)["servers"][""]["state"]
+        return self.docker.containers.get(state["object_id"])
+
+    def sh(self, user: str, command: str) -> tuple[int, str]:
+        """Runs a shell command in the trainee's container as the trainee's Unix user."""
+        code, out = self.container(user).exec_run(["bash", "-c", command], user="jovyan")
+        return code, out.decode(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    docker_client = docker.from_env()
+    try:
+        docker_client.ping()
+        docker_client.images.get("bootcamp-trainee:latest")
+    except Exception as error:  # noqa: BLE001
+        pytest.fail(f"these tests need Docker and bootcamp-trainee:latest (images/trainee/build.sh): {error}")
+    if not shutil.which("configurable-http-proxy"):
+        pytest.fail("configurable-http-proxy is missing: npm install -g configurable-http-proxy")
+    home = tmp_path_factory.mktemp("bootcamp-home")
+    prefix = f"bchtest{secrets.token_hex(3)}"
+    env = {
+        "BOOTCAMP_HOME": str(home),
+        "BOOTCAMP_HUB_NETWORK": "host",
+        "BOOTCAMP_HUB_PORT": str(free_port()),
+        "BOOTCAMP_HUB_HUB_PORT": str(free_port()),
+        "BOOTCAMP_HUB_PROXY_API_PORT": str(free_port()),
+        "BOOTCAMP_HUB_CONTAINER_PREFIX": prefix,
+        "BOOTCAMP_HUB_CURRICULUM_DIR": str(home / "curriculum"),
+        "BOOTCAMP_HUB_POLL_INTERVAL_S": "0.3",
+        "BOOTCAMP_HUB_CPU_LIMIT": "1.0",
+        "BOOTCAMP_HUB_MEM_LIMIT": "1G",
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    settings, hub = Settings.load(), HubSettings.load()
+    try:
+        scenario.write_sample_curriculum(hub.curriculum)
+        scenario.create_cohort(settings, COHORT, TRAINEES, [INSTRUCTOR])
+        launcher.up(hub)
+        s = Stack(settings, hub, docker_client)
+        sync_cohort(s.client, hub, CohortOnHub.from_programme(settings, COHORT))
+        release(settings, hub, ASSIGNMENT, COHORT)
+        for user in TRAINEES:
+            started = time.monotonic()
+            s.client.start_server(user)
+            s.spawn_seconds[user] = time.monotonic() - started
+            s.sessions[user] = scenario.trainee_session(s.client, user, COHORT)
+        yield s
+    finally:
+        launcher.down(hub)
+        for container in docker_client.containers.list(all=True, filters={"name": prefix}):
+            container.remove(force=True)
+        for volume in docker_client.volumes.list(filters={"name": prefix}):
+            volume.remove(force=True)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def alice_graded(stack: Stack) -> dict:
+    """Alice fetches, solves, submits once; returns her submission as the assignment list shows it."""
+    alice = stack.sessions["alice"]
+    alice.action("fetch", ASSIGNMENT)
+    alice.solve(ASSIGNMENT)
+    result = alice.action("submit", ASSIGNMENT)
+    assert result.get("success"), result
+    return alice.wait_for_feedback(ASSIGNMENT, timeout_s=180)
+
+
+# -- a trainee's server -----------------------------------------------------------------------------------------
+def test_trainee_server_runs_in_its_own_limited_container(stack: Stack):
+    container = stack.container("alice")
+    config = container.attrs["HostConfig"]
+    assert container.image.tags[0] == "bootcamp-trainee:latest"
+    assert config["Memory"] == 1024**3
+    assert config["CpuQuota"] == 100_000
+    assert container.attrs["Config"]["User"] in ("jovyan", "")
+    assert stack.sh("alice", "id -u")[1].strip() == "1000"
+    mounts = {m["Destination"]: m for m in container.attrs["Mounts"]}
+    base = f"/srv/nbgrader/exchange/{COHORT}"
+    assert set(mounts) == {"/home/jovyan", f"{base}/outbound", f"{base}/inbound", f"{base}/feedback"}
+    assert not mounts[f"{base}/outbound"]["RW"] and not mounts[f"{base}/feedback"]["RW"]
+    assert mounts[f"{base}/inbound"]["Source"].endswith("/inbound/alice")
+    assert mounts["/home/jovyan"]["Type"] == "volume"
+
+
+def test_trainee_sees_the_released_assignment(stack: Stack):
+    listing = stack.sessions["bob"].list_assignments()
+    assert [(a["assignment_id"], a["status"]) for a in listing] == [(ASSIGNMENT, "released")]
+
+
+# -- grade on submit ------------------------------------------------------------------------------------------------
+def test_submission_is_graded_and_feedback_reaches_the_trainee(stack: Stack, alice_graded: dict):
+    assert alice_graded["has_local_feedback"]
+    folder = alice_graded["local_feedback_path"]
+    html = stack.sessions["alice"].read_file(f"{folder}/{ASSIGNMENT}.html")
+    assert "Score: 2.0 / 2.0" in html
+
+
+def test_feedback_never_shows_hidden_tests(stack: Stack, alice_graded: dict):
+    html = stack.sessions["alice"].read_file(f"{alice_graded['local_feedback_path']}/{ASSIGNMENT}.html")
+    assert scenario.HIDDEN_MARKER not in html
+    assert not re.search(r"square</span><span class=\"p\">\(</span><span class=\"mi\">7", html)
+    assert "hidden tests are not shown" in html
+
+
+def test_instructor_sees_the_grade_in_the_formgrader(stack: Stack, alice_graded: dict):
+    token = stack.client.user_token(INSTRUCTOR, note="test")
+    url = f"{stack.hub.public_url}/services/formgrader-{COHORT}/formgrader/api/submissions/{ASSIGNMENT}"
+    response = requests.get(url, headers={"Authorization": f"token {token}"}, timeout=60)
+    assert response.status_code == 200, response.text[:300]
+    rows = {row["student"]: row for row in response.json()}
+    assert rows["alice"]["score"] == 2.0 and rows["alice"]["max_score"] == 2.0
+
+
+def test_trainee_cannot_open_the_formgrader(stack: Stack):
+    url = f"{stack.hub.public_url}/services/formgrader-{COHORT}/formgrader/api/submissions/{ASSIGNMENT}"
+    headers = {"Authorization": f"token {stack.sessions['bob'].token}"}
+    response = requests.get(url, headers=headers, timeout=60, allow_redirects=False)
+    assert response.status_code in (302, 403)
+
+
+# -- isolation: what bob's container can reach --------------------------------------------------------------------------
+def test_trainee_cannot_read_another_trainees_submission(stack: Stack, alice_graded: dict):
+    code, out = stack.sh(
+        "bob", f"ls -A /srv/nbgrader/exchange/{COHORT}/inbound; find / -xdev -name 'alice+*' 2>/dev/null"
+    )
+    assert "alice" not in out
+    host_inbound = stack.hub.exchange_root / COHORT / "inbound" / "alice"
+    assert stack.sh("bob", f"ls {host_inbound}")[0] != 0
+
+
+def test_trainee_cannot_read_another_trainees_feedback(stack: Stack, alice_graded: dict):
+    alice_files = {p.name for p in (stack.hub.exchange_root / COHORT / "feedback" / "alice").iterdir()}
+    assert alice_files
+    _, out = stack.sh("bob", f"ls -A /srv/nbgrader/exchange/{COHORT}/feedback")
+    assert not alice_files & set(out.split())
+    assert stack.sh("bob", f"touch /srv/nbgrader/exchange/{COHORT}/feedback/forged.html")[0] != 0
+
+
+def test_trainee_cannot_read_hidden_tests_or_the_gradebook(stack: Stack, alice_graded: dict):
+    course = stack.settings.course_dir(COHORT)
+    assert stack.sh("bob", f"ls {course}")[0] != 0
+    # nbgrader's own package ships a sample gradebook.db for its tests; anything else would be ours.
+    _, found = stack.sh("bob", "find / -xdev -name gradebook.db -not -path '/opt/venv/*' 2>/dev/null")
+    assert found.strip() == ""
+    _, holders = stack.sh(
+        "bob", f"grep -rl {scenario.HIDDEN_MARKER} /srv /home /tmp /etc /root /var 2>/dev/null"
+    )
+    assert holders.strip() == ""
+
+
+def test_trainee_cannot_read_the_grading_service_token(stack: Stack):
+    token = _grader_service_token()
+    assert token and len(token) >= 16
+    code, out = stack.sh(
+        "bob",
+        f"env; cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n'; grep -rl {token} /srv /home /tmp /etc 2>/dev/null",
+    )
+    assert token not in out
+    assert "grading_service" not in stack.sh("bob", "cat /proc/*/cmdline 2>/dev/null | tr '\\0' ' '")[1]
+
+
+def test_released_assignments_are_read_only(stack: Stack):
+    code, _ = stack.sh("bob", f"touch /srv/nbgrader/exchange/{COHORT}/outbound/{ASSIGNMENT}/x")
+    assert code != 0
+
+
+def test_submission_under_another_name_is_refused(stack: Stack, alice_graded: dict):
+    stamp = "2030-01-01 00:00:00.000000 UTC"
+    folder = f"/srv/nbgrader/exchange/{COHORT}/inbound/alice+{ASSIGNMENT}+{stamp}+forged"
+    code, out = stack.sh(
+        "bob",
+        f"mkdir '{folder}' && echo '{stamp}' > '{folder}/timestamp.txt' && echo s > '{folder}/submission_secret.txt'",
+    )
+    assert code == 0, out
+    from graders.hub.queue import Submission, SubmissionQueue
+
+    queue = SubmissionQueue(stack.hub.grading_db)
+    sub_id = Submission.make_id(COHORT, "bob", ASSIGNMENT, stamp)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and queue.get(sub_id) is None:
+        time.sleep(0.3)
+    assert queue.get(sub_id).status == "rejected"
+    assert [s.trainee for s in queue.all() if s.status == "done"] == ["alice"]
+
+
+# -- helpers ------------------------------------------------------------------------------------------------------
+def _grader_service_token() -> str:
+    """The grading service's hub token, read from its process on the host (we started it)."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if b"graders.hub.grading_service" not in cmdline:
+                continue
+            env = dict(
+                item.split("=", 1)
+                for item in Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0")
+                if "=" in item
+            )
+            if env.get("BOOTCAMP_HOME") == os.environ["BOOTCAMP_HOME"]:
+                return env["JUPYTERHUB_API_TOKEN"]
+        except OSError:
+            continue
+    raise AssertionError("the grading service is not running")
+
+
+# -- the browser ----------------------------------------------------------------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run",
+]  # fmt: skip
+
+
+@pytest.mark.browser
+def test_trainee_signs_in_and_finds_the_assignment_in_jupyterlab(stack: Stack, tmp_path: Path):
+    """Sign in through NativeAuthenticator's page, open JupyterLab, open nbgrader's assignment list."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: apt-get install -y chromium (never `playwright install`)")
+    from graders.hub.accounts import ensure_login
+
+    admin_password, password = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
+    ensure_login(stack.hub.public_url, ("admin", admin_password), "admin", admin_password)
+    ensure_login(stack.hub.public_url, ("admin", admin_password), "bob", password)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True,
+            viewport={"width": 1400, "height": 900},
+        )  # fmt: skip
+        try:
+            page = browser.new_page()
+            page.goto(f"{stack.hub.public_url}/hub/login")
+            page.fill("input[name=username]", "bob")
+            page.fill("input[name=password]", password)
+            page.click("input[type=submit], button[type=submit]")
+            page.wait_for_url(re.compile(r".*/user/bob/lab.*"), timeout=90_000)
+            page.wait_for_selector("#jp-main-dock-panel", timeout=90_000)
+            page.click("div.lm-MenuBar-itemLabel:text('Nbgrader')", timeout=60_000)
+            page.click("li.lm-Menu-item:has-text('Assignment List')", timeout=30_000)
+            page.wait_for_selector(f"text={ASSIGNMENT}", timeout=60_000)
+            page.screenshot(path=str(ARTIFACTS / "hub-assignment-list.png"))
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "hub-assignment-list-failure.png"))
+            raise
+        finally:
+            browser.close()

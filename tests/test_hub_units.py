@@ -1,0 +1,204 @@
+"""The hub's own logic without a hub: settings, the durable queue, scanning, limits, redaction, safe copies.
+
+Real SQLite, real files and real nbgrader notebooks; nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from graders.errors import UserError
+from graders.hub.exchange import CohortExchange, copy_untrusted_tree
+from graders.hub.feedback import RedactHiddenTests
+from graders.hub.grading_service import GradingService, parse_submission_name
+from graders.hub.queue import Submission, SubmissionQueue
+from graders.hub.settings import HubSettings
+from graders.settings import Settings
+
+STAMP = "2026-01-02 03:04:05.000006 UTC"
+
+
+# -- settings -----------------------------------------------------------------------------------------------------
+def test_settings_come_from_toml_then_environment(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("BOOTCAMP_HOME", str(tmp_path))
+    toml = tmp_path / "hub.toml"
+    toml.write_text(
+        'port = 9000\nmem_limit = "4G"\nadmin_users = ["ada"]\n[max_submissions_per_assignment]\nexam = 1\n'
+    )
+    settings = HubSettings.load({"BOOTCAMP_HUB_CONFIG": str(toml), "BOOTCAMP_HUB_PORT": "9100"})
+    assert settings.port == 9100 and settings.mem_limit == "4G" and settings.admin_users == ["ada"]
+    assert (
+        settings.submission_limit("exam") == 1
+        and settings.submission_limit("other") == settings.max_submissions
+    )
+    assert settings.database_url == f"sqlite:///{tmp_path / 'hub' / 'jupyterhub.sqlite'}"
+
+
+def test_postgres_is_one_setting(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("BOOTCAMP_HOME", str(tmp_path))
+    settings = HubSettings.load({"BOOTCAMP_HUB_DB_URL": "postgresql://hub:pw@db/hub"})
+    assert settings.database_url == "postgresql://hub:pw@db/hub"
+
+
+def test_unknown_setting_is_an_error_that_names_it(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("BOOTCAMP_HOME", str(tmp_path))
+    toml = tmp_path / "hub.toml"
+    toml.write_text("prot = 9000\n")
+    with pytest.raises(UserError, match="prot"):
+        HubSettings.load({"BOOTCAMP_HUB_CONFIG": str(toml)})
+
+
+def test_documented_template_matches_the_settings(monkeypatch, tmp_path: Path):
+    monkeypatch.setenv("BOOTCAMP_HOME", str(tmp_path))
+    template = Path(__file__).parent.parent / "hub_config" / "hub.toml"
+    HubSettings.load({"BOOTCAMP_HUB_CONFIG": str(template)})  # every key in the template is a real setting
+
+
+# -- the durable queue ----------------------------------------------------------------------------------------------
+def _sub(n: int = 0, trainee: str = "alice") -> Submission:
+    stamp = STAMP.replace("05.", f"{n:02d}.")
+    return Submission(
+        Submission.make_id("c1", trainee, "a1", stamp), "c1", trainee, "a1", stamp, "/x", "queued"
+    )
+
+
+def test_the_same_submission_is_queued_once(tmp_path: Path):
+    queue = SubmissionQueue(tmp_path / "q.db")
+    assert queue.add(_sub()) is True
+    assert queue.add(_sub()) is False
+    assert len(queue.all()) == 1
+
+
+def test_a_restart_loses_nothing_and_grades_nothing_twice(tmp_path: Path):
+    queue = SubmissionQueue(tmp_path / "q.db")
+    for n in range(3):
+        queue.add(_sub(n))
+    first = queue.claim()
+    queue.finish(first.id, "done", 1, 2, "")
+    interrupted = queue.claim()  # the service dies while grading this one
+    restarted = SubmissionQueue(tmp_path / "q.db")
+    assert restarted.recover() == 1
+    claimed = []
+    while (job := restarted.claim()) is not None:
+        claimed.append(job.id)
+        restarted.finish(job.id, "done", 2, 2, "")
+    assert sorted(claimed) == sorted([interrupted.id, _sub(2).id])
+    assert first.id not in claimed
+    assert restarted.recover() == 0 and restarted.claim() is None
+
+
+# -- scanning the exchange ------------------------------------------------------------------------------------------
+@pytest.fixture
+def service(tmp_path: Path, monkeypatch) -> GradingService:
+    monkeypatch.setenv("BOOTCAMP_HOME", str(tmp_path))
+    settings, hub = Settings.load(), HubSettings.load({"BOOTCAMP_HUB_MAX_SUBMISSIONS": "2"})
+    course = settings.course_dir("c1")
+    (course / "release" / "a1").mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text("c = get_config()\n")
+    return GradingService(settings, hub)
+
+
+def _submit(service: GradingService, trainee: str, n: int, named: str | None = None) -> Path:
+    exchange = CohortExchange(root=service.hub.exchange_root, cohort="c1")
+    exchange.ensure_trainee(trainee, os.getuid())
+    stamp = STAMP.replace("05.", f"{n:02d}.")
+    folder = exchange.inbound(trainee) / f"{named or trainee}+a1+{stamp}+rnd{n}"
+    folder.mkdir()
+    nbformat.write(new_notebook(), folder / "a1.ipynb")
+    (folder / "timestamp.txt").write_text(stamp)
+    (folder / "submission_secret.txt").write_text(f"secret{n}")
+    old = 1_000_000_000
+    os.utime(folder / "submission_secret.txt", (old, old))
+    return folder
+
+
+def test_scanning_twice_queues_each_submission_once(service: GradingService):
+    _submit(service, "alice", 1)
+    assert service.scan() == 1
+    assert service.scan() == 0
+    assert [s.status for s in service.queue.all()] == ["queued"]
+
+
+def test_submissions_over_the_limit_are_refused_with_a_notice(service: GradingService):
+    for n in range(3):
+        _submit(service, "alice", n)
+    service.scan()
+    assert [s.status for s in service.queue.all()] == ["queued", "queued", "rejected"]
+    notices = list(
+        CohortExchange(root=service.hub.exchange_root, cohort="c1").feedback("alice").glob("*.html")
+    )
+    assert len(notices) == 1 and "limit of 2" in notices[0].read_text()
+
+
+def test_a_submission_is_attributed_to_the_folder_not_the_name(service: GradingService):
+    _submit(service, "bob", 1, named="alice")
+    service.scan()
+    (only,) = service.queue.all()
+    assert only.trainee == "bob" and only.status == "rejected"
+
+
+def test_submission_names_are_parsed_like_nbgrader_writes_them():
+    assert parse_submission_name(f"alice+a1+{STAMP}+xyz") == ("alice", "a1", STAMP)
+    assert parse_submission_name("garbage") is None
+
+
+def test_feedback_released_from_the_formgrader_reaches_only_its_trainee(service: GradingService):
+    from nbgrader.utils import notebook_hash
+
+    submitted = service.settings.course_dir("c1") / "submitted" / "alice" / "a1"
+    submitted.mkdir(parents=True)
+    (submitted / "submission_secret.txt").write_text("s3cret")
+    nbformat.write(new_notebook(), submitted / "a1.ipynb")
+    exchange = CohortExchange(root=service.hub.exchange_root, cohort="c1")
+    exchange.ensure()
+    name = f"{notebook_hash(secret='s3cret', notebook_id='a1')}.html"
+    (exchange.feedback_root / name).write_text("<p>well done</p>")
+    (exchange.feedback_root / "0123.html").write_text("nobody's")
+    assert service.route_released_feedback() == 1
+    assert (exchange.feedback("alice") / name).read_text() == "<p>well done</p>"
+    assert (exchange.feedback_root / "0123.html").exists()
+
+
+# -- copying what a trainee wrote ------------------------------------------------------------------------------------
+def test_copy_skips_links_to_other_files(tmp_path: Path):
+    secret = tmp_path / "gradebook.db"
+    secret.write_text("grades of everyone")
+    src = tmp_path / "submission"
+    src.mkdir()
+    (src / "a1.ipynb").write_text("{}")
+    (src / "steal.ipynb").symlink_to(secret)
+    (src / "sub").mkdir()
+    (src / "sub" / "data.csv").write_text("1,2")
+    copy_untrusted_tree(src, tmp_path / "out", max_bytes=10_000)
+    assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*")) == [
+        "a1.ipynb", "sub", "sub/data.csv"
+    ]  # fmt: skip
+
+
+def test_copy_refuses_oversized_submissions(tmp_path: Path):
+    src = tmp_path / "submission"
+    src.mkdir()
+    (src / "big.bin").write_bytes(b"x" * 5000)
+    with pytest.raises(ValueError, match="larger"):
+        copy_untrusted_tree(src, tmp_path / "out", max_bytes=1000)
+
+
+# -- feedback ----------------------------------------------------------------------------------------------------------
+def test_hidden_tests_and_their_tracebacks_are_redacted():
+    cell = new_code_cell(
+        "assert f(1) == 1\n### BEGIN HIDDEN TESTS\nassert f(7) == 'secret-answer'\n### END HIDDEN TESTS\nprint('after')"
+    )
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "error", ename="AssertionError", evalue="", traceback=["f(7) == 'secret-answer'"]
+        )
+    ]
+    redacted, _ = RedactHiddenTests().preprocess_cell(cell, {}, 0)
+    assert "secret-answer" not in redacted.source and "secret-answer" not in str(redacted.outputs)
+    assert "assert f(1) == 1" in redacted.source and "print('after')" in redacted.source
+    assert "failed" in redacted.outputs[0]["text"]
