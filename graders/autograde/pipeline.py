@@ -345,7 +345,9 @@ def autograde(
     started = time.monotonic()
     cancelled = threading.Event()
     host_lock = threading.Lock()
-    sandbox = open_sandbox(options.sandbox, image=image, limits=limits, pool_size=jobs)
+    # one container more than workers boots while the others execute, unless there is nothing left to grade
+    pool_size = max(jobs, min(jobs + 1, len(names)))
+    sandbox = open_sandbox(options.sandbox, image=image, limits=limits, pool_size=pool_size)
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
     try:
         grader = _Grader(course, assignment, config, sandbox, host_lock, options.probe, cancelled)
