@@ -14,15 +14,14 @@ import shutil
 import time
 from pathlib import Path
 
+import docker
 import pytest
 import requests
 
+from graders.hub import launcher, scenario
+from graders.hub.api import HubClient
+
 pytestmark = [pytest.mark.hub, pytest.mark.timeout(300)]
-
-docker = pytest.importorskip("docker")
-
-from graders.hub import launcher, scenario  # noqa: E402
-from graders.hub.api import HubClient  # noqa: E402
 from graders.hub.cohorts import CohortOnHub, sync_cohort  # noqa: E402
 from graders.hub.release import release  # noqa: E402
 from graders.hub.settings import HubSettings  # noqa: E402
@@ -270,7 +269,8 @@ CHROMIUM_FLAGS = [
 @pytest.mark.browser
 def test_trainee_signs_in_and_finds_the_assignment_in_jupyterlab(stack: Stack, tmp_path: Path):
     """Sign in through NativeAuthenticator's page, open JupyterLab, open nbgrader's assignment list."""
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api
+
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: apt-get install -y chromium (never `playwright install`)")
     from graders.hub.accounts import ensure_login

@@ -66,9 +66,13 @@ def write_curriculum(root: Path) -> Path:
         folder.mkdir(parents=True)
         text = (
             f'id = "{slug}"\ntitle = "{slug.replace("-", " ").title()}"\nversion = "1.0.0"\nkind = "{kind}"\n'
+            'summary = "A module for the tests."\noutcomes = ["Pass the tests"]\nprerequisites = []\nhours = 30\n'
         )
         for name, title, points in assignments:
-            text += f'\n[[assignments]]\nname = "{name}"\ntitle = "{title}"\npoints = {points}\n'
+            text += (
+                f'\n[[assignments]]\nname = "{name}"\ntitle = "{title}"\npoints = {points}\n'
+                'time_budget_s = 120\nimage = "grader"\n'
+            )
         for ident, title in deliverables:
             text += f'\n[[deliverables]]\nid = "{ident}"\ntitle = "{title}"\ndescription = "."\n'
         (folder / "module.toml").write_text(textwrap.dedent(text))
@@ -131,7 +135,7 @@ def screenshot(html: Path, name: str, width: int, height: int) -> Path:
     from graders.programme.browser import screenshot as shoot
 
     if find_chromium() is None:
-        pytest.skip("Chromium is not installed (apt-get install -y chromium)")
+        pytest.fail("Chromium is not installed: run scripts/test (it installs Debian's chromium)")
     ARTIFACTS.mkdir(exist_ok=True)
     png = ARTIFACTS / name
     shoot(html, png, width, height)

@@ -23,7 +23,13 @@ ensure_venv() {
     [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" || die "python3 -m venv failed: install python3-venv (Python 3.11+)"
     # torch==2.13.0 is pinned in the 'ml' extra: on the build machines it is a CPU wheel already on disk.
     "$VENV/bin/pip" install -q --upgrade pip >/dev/null 2>&1 || true
-    "$VENV/bin/pip" install -q -e "$ROOT[$extras]" || die "pip install failed (see the messages above)"
+    local log status=0
+    log="$(mktemp)"
+    "$VENV/bin/pip" install -q -e "$ROOT[$extras]" >"$log" 2>&1 || status=$?
+    # this machine's pip configuration names local indexes that may be absent: not worth a screenful
+    grep -v -e '^WARNING: Location' "$log" || true
+    rm -f "$log"
+    [ "$status" = 0 ] || die "pip install failed (see the messages above)"
     touch "$stamp"
 }
 
