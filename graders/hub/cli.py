@@ -22,7 +22,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.set_defaults(func=_up)
     sub.add_parser("down", help="stop the hub, its trainee servers and the proxy").set_defaults(func=_down)
     sub.add_parser("status", help="show whether the hub and proxy run").set_defaults(func=_status)
-    sync = sub.add_parser("sync", help="create hub users and groups for a cohort's trainees and instructors")
+    sync = sub.add_parser(
+        "sync",
+        help="create hub users and groups for a cohort's trainees and instructors, and record their hub "
+        "activity for `bootcamp report progress` (run it daily, e.g. from cron)",
+    )
     sync.add_argument("--cohort", action="append", help="cohort name (repeatable; default: every cohort)")
     sync.set_defaults(func=_sync)
     hub.set_defaults(func=lambda args: hub.print_help() or 2)
@@ -86,7 +90,7 @@ def _status(args: argparse.Namespace) -> int:
 
 def _sync(args: argparse.Namespace) -> int:
     from graders.hub.api import HubClient
-    from graders.hub.cohorts import CohortOnHub, formgrader_missing, sync_cohort
+    from graders.hub.cohorts import CohortOnHub, formgrader_missing, record_activity, sync_cohort
     from graders.programme.cohorts import list_cohorts
 
     settings, hub = Settings.load(), HubSettings.load()
@@ -97,7 +101,9 @@ def _sync(args: argparse.Namespace) -> int:
     for name in names:
         cohort = CohortOnHub.from_programme(settings, name)
         sync_cohort(client, hub, cohort)
+        activity = record_activity(client, settings, cohort)
         print(f"{name}: {len(cohort.trainees)} trainees, {len(cohort.instructors)} instructors on the hub")
+        print(f"  hub activity for the progress report: {activity}")
         if formgrader_missing(client, name):
             print("  its formgrader starts with the next hub start: `bootcamp hub down && bootcamp hub up`")
     return 0

@@ -7,8 +7,10 @@ instructors join `formgrade-<cohort>` (they may open the cohort's formgrader ser
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from graders.hub.api import HubClient
 from graders.hub.exchange import CohortExchange
@@ -61,3 +63,20 @@ def sync_cohort(client: HubClient, hub_settings: HubSettings, cohort: CohortOnHu
 def formgrader_missing(client: HubClient, cohort: str) -> bool:
     """True when the hub was started before the cohort existed (its formgrader needs a hub restart)."""
     return f"formgrader-{cohort}" not in client.services()
+
+
+def record_activity(client: HubClient, settings: Settings, cohort: CohortOnHub) -> Path:
+    """Writes cohorts/<name>/activity.json ({user: last_activity or null}) for the progress report's
+    "no hub activity for N days" rule; the format is documented in graders.programme.progress."""
+    path = settings.cohort_dir(cohort.name) / "activity.json"
+    try:
+        known = json.loads(path.read_text()) if path.exists() else {}
+    except ValueError:
+        known = {}
+    activity = {}
+    for user in cohort.trainees:
+        model = client.user(user) or {}
+        # the hub forgets nothing it saw, but a user made later has no activity yet: keep what we knew
+        activity[user] = model.get("last_activity") or known.get(user)
+    path.write_text(json.dumps(activity, indent=1, sort_keys=True))
+    return path

@@ -74,6 +74,14 @@ def release(settings: Settings, hub: HubSettings, assignment: str, cohort_name: 
     exchange.ensure()
     api = nbgrader_api(cohort.course_dir, cohort.name, hub.exchange_root)
     result = api.generate_assignment(assignment, force=True, create=True)
+    if not result["success"] and "because there are submissions associated with it" in result.get(
+        "error", ""
+    ) + result.get("log", ""):
+        raise UserError(
+            f"{assignment} already has submissions in cohort {cohort.name}, and its notebook now has other "
+            "cells: nbgrader cannot change a graded assignment's cells. Release the changed version under a "
+            "new assignment name (a new module version), or keep the old one."
+        )
     if not result["success"]:
         raise UserError(
             f"nbgrader generate_assignment {assignment} failed:\n{result['log']}{result['error']}"

@@ -125,16 +125,22 @@ def _trainee_forget(args: argparse.Namespace) -> int:
             f"this permanently removes {args.id} from programme.db, every gradebook, their submissions, "
             "feedback, activity and reports; run again with --yes to do it"
         )
+    from graders.hub.privacy import forget_on_hub
+    from graders.hub.settings import HubSettings
+
     report = forget_trainee(Settings.load(), args.id)
+    hub_side = forget_on_hub(HubSettings.load(), args.id)
     print(f"Removed {args.id}:")
-    for line in report.removed:
+    for line in report.removed + hub_side.removed:
         print(f"  - {line}")
+    for line in hub_side.not_done:
+        print(f"  ! not removed yet: {line}")
     if report.leftovers:
         print("These files still mention them; review and delete by hand:")
         for path in report.leftovers:
             print(f"  ! {path}")
         return 1
-    return 0
+    return 1 if hub_side.not_done else 0
 
 
 def _outcomes_import(args: argparse.Namespace) -> int:

@@ -147,6 +147,10 @@ def _forget_in_cohort(cohort: Cohort, trainee_id: str, needles: list[bytes], rep
         if folder.exists():
             shutil.rmtree(folder)
             report.removed.append(f"{cohort.name}: {sub}/{trainee_id}/")
+    # `bootcamp autograde` keeps each submission's grading reasons beside the course
+    for reasons in sorted(cohort.course_dir.glob(f".bootcamp/autograde/*/{trainee_id}.json")):
+        reasons.unlink()
+        report.removed.append(f"{cohort.name}: grading notes for {reasons.parent.name}")
     for log_file in cohort.course_dir.glob("*.log"):
         lines = log_file.read_bytes().splitlines(keepends=True)
         kept = [line for line in lines if not any(n in line for n in needles)]
