@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import textwrap
 from pathlib import Path
 
@@ -218,14 +219,15 @@ def test_kernel_exit_is_recorded(graded):
         ("ignores-interrupts", "ignored an interrupt"),
         ("fork-bomb", "time limit"),
         ("memory-bomb", "memory limit"),
-        ("output-flood", "output"),
+        # the kernel buffers output between flushes: the output cap or the memory limit stops it first
+        ("output-flood", "output|memory limit"),
     ],
 )
 def test_abuse_is_contained_scores_zero_there_and_is_explained(graded, abuse, evidence):
     result = graded[1][abuse]
     assert result.status == "graded", result
     assert result.score == HONEST_PARTIAL, result  # the abusive cell's test scores 0, the rest counts
-    assert any(evidence in event for event in result.events), result
+    assert any(re.search(evidence, event) for event in result.events), result
 
 
 def test_disk_filling_hits_the_scratch_limit(graded):

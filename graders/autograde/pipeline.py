@@ -26,6 +26,7 @@ from nbgrader.converters import Autograde, BaseConverter
 from nbgrader.utils import capture_log
 
 from graders.autograde.course import Course
+from graders.autograde.engines import shared_engines
 from graders.autograde.execute import FlagForReview, GradingContext, SandboxExecute, set_context
 from graders.autograde.inspect import describe_changes
 from graders.errors import UserError
@@ -347,30 +348,32 @@ def autograde(
     host_lock = threading.Lock()
     # one container more than workers boots while the others execute, unless there is nothing left to grade
     pool_size = max(jobs, min(jobs + 1, len(names)))
-    sandbox = open_sandbox(options.sandbox, image=image, limits=limits, pool_size=pool_size)
-    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
-    try:
-        grader = _Grader(course, assignment, config, sandbox, host_lock, options.probe, cancelled)
-        futures = {pool.submit(grader.grade, name): name for name in names}
-        for future in as_completed(futures):
-            try:
-                result = future.result()
-            except Exception as error:  # noqa: BLE001 - a failure of grading itself, reported per student
-                log.exception("grading %s failed", futures[future])
-                result = SubmissionResult(
-                    student=futures[future], status="failed", reasons=[f"internal error: {error}"]
-                )
-            report.results.append(result)
-            if progress:
-                progress(result)
-    except BaseException:
-        cancelled.set()
-        raise
-    finally:
-        pool.shutdown(wait=not cancelled.is_set(), cancel_futures=True)
-        sandbox.close()
-        if cancelled.is_set():
-            pool.shutdown(wait=True)
+    with shared_engines():
+        sandbox = open_sandbox(options.sandbox, image=image, limits=limits, pool_size=pool_size)
+        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
+        try:
+            grader = _Grader(course, assignment, config, sandbox, host_lock, options.probe, cancelled)
+            futures = {pool.submit(grader.grade, name): name for name in names}
+            for future in as_completed(futures):
+                try:
+                    result = future.result()
+                except Exception as error:  # noqa: BLE001 - a failure of grading itself, reported per student
+                    log.exception("grading %s failed", futures[future])
+                    result = SubmissionResult(
+                        student=futures[future], status="error", reasons=[f"internal error: {error}"]
+                    )
+                report.results.append(result)
+                if progress:
+                    progress(result)
+        except BaseException:
+            cancelled.set()
+            raise
+        finally:
+            # on an interrupt, closing the sandbox first ends the workers' waits at once
+            pool.shutdown(wait=not cancelled.is_set(), cancel_futures=True)
+            sandbox.close()
+            if cancelled.is_set():
+                pool.shutdown(wait=True)
     report.results.sort(key=lambda r: r.student)
     report.seconds = round(time.monotonic() - started, 2)
     return report

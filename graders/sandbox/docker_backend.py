@@ -155,6 +155,8 @@ class DockerSandbox:
 
     # -- container lifecycle -------------------------------------------------------------------------
     def _create(self):
+        import docker
+
         limits = self.limits
         return self.client.containers.create(
             self.image,
@@ -175,7 +177,9 @@ class DockerSandbox:
             environment={},
             hostname="sandbox",
             labels={LABEL: self.run_id, LABEL_PID: str(os.getpid()), LABEL_HOST: socket.gethostname()},
-            ulimits=[__import__("docker").types.Ulimit(name="core", soft=0, hard=0)],
+            ulimits=[docker.types.Ulimit(name="core", soft=0, hard=0)],
+            # results travel over the attached stream; the engine need not keep a log of them too
+            log_config=docker.types.LogConfig(type="none"),
         )
 
     def _start_one(self) -> _Started:
