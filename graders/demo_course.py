@@ -120,6 +120,8 @@ def generate_assignment(root: Path, assignment: str) -> None:
 
     config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config())
     config.CourseDirectory.root = str(root)
+    config.Exchange.root = str(root / "exchange")  # the API insists on a writable exchange, even unused
+    (root / "exchange").mkdir(exist_ok=True)
     api = NbGraderAPI(config=config)
     result = api.generate_assignment(assignment, force=True, create=True)
     if not result["success"]:
