@@ -78,10 +78,10 @@ def test_local_sandbox_grades_and_warns_every_run(course):
     assert "WARNING" in result.stderr
 
 
-@pytest.mark.docker
-def test_interrupted_run_leaves_no_containers(course, docker_client):
+def _start_slow_grading(course, docker_client, students: tuple[str, ...]) -> subprocess.Popen:
+    """Starts `bootcamp autograde` on submissions that sleep, and waits until a sandbox exists."""
     slow = {**demo_course.ANSWERS["right"], "add": "import time\ntime.sleep(60)\n"}
-    for student in ("s1", "s2", "s3", "s4"):
+    for student in students:
         demo_course.submit(course, student, slow)
     process = subprocess.Popen(
         [BOOTCAMP, "autograde", "ps1", "--course-dir", str(course), "--json"],
@@ -92,6 +92,12 @@ def test_interrupted_run_leaves_no_containers(course, docker_client):
     while not sandbox_containers(docker_client) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert sandbox_containers(docker_client), "grading never started a sandbox"
+    return process
+
+
+@pytest.mark.docker
+def test_interrupted_run_leaves_no_containers(course, docker_client):
+    process = _start_slow_grading(course, docker_client, ("s1", "s2", "s3", "s4"))
     time.sleep(3)
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=60) != 0
@@ -100,15 +106,7 @@ def test_interrupted_run_leaves_no_containers(course, docker_client):
 
 @pytest.mark.docker
 def test_containers_of_a_killed_run_are_removed_by_the_next(course, docker_client):
-    demo_course.submit(course, "s1", {**demo_course.ANSWERS["right"], "add": "import time\ntime.sleep(60)\n"})
-    process = subprocess.Popen(
-        [BOOTCAMP, "autograde", "ps1", "--course-dir", str(course), "--json"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while not sandbox_containers(docker_client) and time.monotonic() < deadline:
-        time.sleep(0.5)
+    process = _start_slow_grading(course, docker_client, ("s1",))
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert sandbox_containers(docker_client), "SIGKILL leaves the containers behind: the sweep must find them"
