@@ -57,10 +57,7 @@ def export_trainee(settings: Settings, trainee_id: str) -> dict[str, Any]:
         ]
     for cohort in list_cohorts(settings):
         with cohort.gradebook() as gb:
-            try:
-                student = gb.find_student(trainee_id)
-            except MissingEntry:
-                student = None
+            student = _student_or_none(gb, trainee_id)
             if student is not None:
                 entry = {
                     "cohort": cohort.name,
@@ -128,12 +125,17 @@ def _vacuum(db: Path) -> None:
         conn.close()
 
 
+def _student_or_none(gb, trainee_id: str):
+    """The gradebook's student record, or None when this cohort never had them."""
+    try:
+        return gb.find_student(trainee_id)
+    except MissingEntry:
+        return None
+
+
 def _forget_in_cohort(cohort: Cohort, trainee_id: str, needles: list[bytes], report: ForgetReport) -> None:
     with cohort.gradebook() as gb:
-        try:
-            student = gb.find_student(trainee_id)
-        except MissingEntry:
-            student = None
+        student = _student_or_none(gb, trainee_id)
         if student is not None:
             assignments = [sub.assignment.name for sub in student.submissions]
             for name in assignments:
@@ -180,9 +182,8 @@ def forget_trainee(settings: Settings, trainee_id: str) -> ForgetReport:
     # The gradebooks may know a name and email that programme.db lacks; collect them before deleting.
     for cohort in cohorts:
         with cohort.gradebook() as gb:
-            try:
-                student = gb.find_student(trainee_id)
-            except MissingEntry:
+            student = _student_or_none(gb, trainee_id)
+            if student is None:
                 continue
             full = " ".join(p for p in (student.first_name, student.last_name) if p)
             name, email = name or full or None, email or student.email
