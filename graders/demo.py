@@ -10,10 +10,8 @@ import logging
 import shutil
 from pathlib import Path
 
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import GetGrades
 from nbgrader.utils import capture_log
 from rich.console import Console
 from rich.table import Table
@@ -22,6 +20,7 @@ from traitlets.config import Config
 from graders import demo_course
 from graders.autograde import AutogradeOptions, autograde
 from graders.autograde.cli import print_summary
+from graders.hidden_tests import FEEDBACK_PREPROCESSORS
 from graders.settings import Settings
 
 
@@ -56,12 +55,10 @@ def _pick_sandbox(requested: str | None, console: Console) -> str:
 
 def _feedback(course: Path) -> Path:
     """nbgrader's feedback, with hidden tests removed (see graders.programme.feedback)."""
-    from graders.programme.feedback import StripHiddenTests
-
     config = Config()
     config.CourseDirectory.root = str(course)
     config.CourseDirectory.assignment_id = demo_course.ASSIGNMENT
-    config.GenerateFeedback.preprocessors = [StripHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
+    config.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
     quiet = logging.getLogger("graders.demo.nbgrader")
     quiet.propagate = False
     converter = GenerateFeedback(coursedir=CourseDirectory(config=config), config=config, log=quiet)

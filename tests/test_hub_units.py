@@ -13,8 +13,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from graders.errors import UserError
+from graders.hidden_tests import RedactHiddenTests
 from graders.hub.exchange import CohortExchange, copy_untrusted_tree
-from graders.hub.feedback import RedactHiddenTests
 from graders.hub.grading_service import GradingService, parse_submission_name
 from graders.hub.queue import Submission, SubmissionQueue
 from graders.hub.settings import HubSettings

@@ -1,8 +1,7 @@
 """Feedback for one graded submission: nbgrader's HTML report, without the hidden tests, in the trainee's folder.
 
 Stock `nbgrader generate_feedback` renders the autograded notebook, where nbgrader has put the hidden tests
-back (and their tracebacks show the test code). RedactHiddenTests runs between nbgrader's GetGrades and
-the HTML export: a test cell with a hidden region keeps its points but loses that code and its outputs.
+back (and their tracebacks show the test code); graders.hidden_tests removes them before the HTML export.
 The HTML files then go to the trainee's own exchange folder, named as nbgrader's fetch_feedback expects
 (md5 of the submission secret and notebook name), so the assignment list shows them.
 """
@@ -11,56 +10,22 @@ from __future__ import annotations
 
 import html
 import logging
-import re
 import shutil
 from pathlib import Path
 
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor, Preprocessor
-from nbformat import NotebookNode
-from nbgrader.preprocessors import GetGrades
 from nbgrader.utils import notebook_hash
-from traitlets import Bool
 from traitlets.config import Config
 
 from graders.errors import UserError
+from graders.hidden_tests import FEEDBACK_PREPROCESSORS
 from graders.hub.release import nbgrader_api
 
 log = logging.getLogger(__name__)
 
-HIDDEN_REGION = re.compile(
-    r"^[ \t]*#+[ \t]*BEGIN (ALWAYS )?HIDDEN TESTS.*?^[ \t]*#+[ \t]*END (ALWAYS )?HIDDEN TESTS[^\n]*\n?",
-    re.M | re.S,
-)
-HIDDEN_NOTE = "# (hidden tests are not shown)\n"
-
-
-class RedactHiddenTests(Preprocessor):
-    """Removes hidden test code and the outputs it produced from test cells; keeps the points."""
-
-    # nbconvert preprocessors are off unless enabled; this one must never be skipped.
-    enabled = Bool(True)
-
-    def preprocess_cell(self, cell: NotebookNode, resources: dict, index: int):
-        if cell.cell_type != "code" or "HIDDEN TESTS" not in cell.source:
-            return cell, resources
-        cell.source = HIDDEN_REGION.sub(HIDDEN_NOTE, cell.source)
-        if "HIDDEN TESTS" in cell.source:  # an unterminated region: drop everything after it
-            cell.source = (
-                cell.source[: cell.source.index("HIDDEN TESTS")].rsplit("\n", 1)[0] + "\n" + HIDDEN_NOTE
-            )
-        failed = any(output.get("output_type") == "error" for output in cell.get("outputs", []))
-        text = (
-            "Tests in this cell failed (details of hidden tests are not shown).\n"
-            if failed
-            else "Tests passed.\n"
-        )
-        cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=text)]
-        return cell, resources
-
 
 def feedback_config() -> Config:
     config = Config()
-    config.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor]
+    config.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
     return config
 
 

@@ -2,8 +2,8 @@
 
 nbgrader's stock feedback shows hidden tests: its documentation says they "will be visible at the
 grading stage and in the feedback", because autograded notebooks carry the full test cells. We add
-StripHiddenTests to the feedback converter so a trainee never sees them, nor the traceback lines that
-would quote them.
+graders.hidden_tests' redaction to the feedback converter so a trainee never sees them, nor the traceback
+lines that would quote them.
 """
 
 from __future__ import annotations
@@ -12,47 +12,18 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor, Preprocessor
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import GetGrades
-from traitlets import Bool, Unicode
 from traitlets.config import Config
 
 from graders.errors import UserError
+from graders.hidden_tests import FEEDBACK_PREPROCESSORS
 from graders.programme import cohorts as cohorts_mod
 from graders.programme.cohorts import Cohort
 from graders.programme.grades import read_gradebook, submitted
 from graders.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class StripHiddenTests(Preprocessor):
-    """Removes `### BEGIN HIDDEN TESTS` ... `### END HIDDEN TESTS` regions from feedback notebooks, and
-    replaces the traceback of a cell that had one by its last line (the error type and message)."""
-
-    enabled = Bool(True)  # nbconvert preprocessors are off unless enabled
-    begin = Unicode("BEGIN HIDDEN TESTS").tag(config=True)
-    end = Unicode("END HIDDEN TESTS").tag(config=True)
-
-    def preprocess_cell(self, cell, resources, index):  # noqa: ANN001, ANN201 - nbconvert's signature
-        kept: list[str] = []
-        inside = removed = False
-        for line in cell.source.split("\n"):
-            if self.begin in line:
-                inside = removed = True
-            elif self.end in line:
-                inside = False
-            elif not inside:
-                kept.append(line)
-        if not removed:
-            return cell, resources
-        cell.source = "\n".join(kept)
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
-        return cell, resources
 
 
 @dataclass
@@ -69,7 +40,7 @@ def nbgrader_api(cohort: Cohort, extra: Config | None = None) -> NbGraderAPI:
     config.CourseDirectory.root = str(cohort.course_dir)
     config.CourseDirectory.course_id = cohort.name
     config.CourseDirectory.db_url = cohort.db_url
-    config.GenerateFeedback.preprocessors = [StripHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
+    config.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
     if extra is not None:
         config.merge(extra)
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
