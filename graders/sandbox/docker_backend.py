@@ -19,14 +19,21 @@ import uuid
 from typing import Any
 
 from graders.errors import UserError
-from graders.sandbox.job import Job, Limits, SandboxError, SandboxUnavailable, validate_result
+from graders.sandbox.job import (
+    READY_LINE,
+    READY_TIMEOUT,
+    Job,
+    Limits,
+    SandboxError,
+    SandboxUnavailable,
+    validate_result,
+)
 
 log = logging.getLogger(__name__)
 
 LABEL = "bootcamp.sandbox"
 LABEL_PID = "bootcamp.sandbox.pid"
 LABEL_HOST = "bootcamp.sandbox.host"
-READY_TIMEOUT = 90.0
 
 
 def docker_client():
@@ -194,7 +201,7 @@ class DockerSandbox:
             container.start()
             reader = _FrameReader(raw, self.limits.result_bytes)
             line = reader.readline(time.monotonic() + READY_TIMEOUT)
-            if line.strip() != b'{"ready": true}':
+            if line.strip() != READY_LINE:
                 raise SandboxUnavailable(f"the sandbox did not start: {line[:200]!r}")
             return _Started(container, raw, reader)
         except Exception:

@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Any
 
 RESULT_VERSION = 1
+# The runner's first line: its kernel has booted and it waits for exactly one job on stdin.
+READY_LINE = b'{"ready": true}'
+READY_TIMEOUT = 90.0  # seconds a fresh sandbox may take to boot its kernel
 CELL_STATUSES = {"ok", "error", "timeout", "dead", "not_run"}
 OUTPUT_TYPES = {"stream", "display_data", "execute_result", "error"}
 

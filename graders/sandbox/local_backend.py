@@ -18,11 +18,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from graders.sandbox.job import Job, Limits, SandboxError, SandboxUnavailable, validate_result
+from graders.sandbox.job import (
+    READY_LINE,
+    READY_TIMEOUT,
+    Job,
+    Limits,
+    SandboxError,
+    SandboxUnavailable,
+    validate_result,
+)
 from graders.settings import repo_root
 
 log = logging.getLogger(__name__)
-READY_TIMEOUT = 90.0
 
 
 def _network_isolation_prefix() -> list[str]:
@@ -88,7 +95,7 @@ class LocalSandbox:
                 ready = self._readline(process, time.monotonic() + READY_TIMEOUT)
             except SandboxError as error:
                 raise SandboxUnavailable(str(error)) from None
-            if ready.strip() != b'{"ready": true}':
+            if ready.strip() != READY_LINE:
                 raise SandboxUnavailable(f"the local runner did not start: {ready[:200]!r}")
             assert process.stdin is not None
             process.stdin.write(job.encode(self.limits))

@@ -21,7 +21,8 @@ import time
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-RESULT_VERSION = 1
+from graders.sandbox.job import READY_LINE, RESULT_VERSION
+
 JOB_MAX_BYTES = 64 * 1024 * 1024
 WORK_DIR = Path(os.environ.get("BOOTCAMP_WORK_DIR", "/tmp/work"))
 PROBE_EXPRESSION = "__import__('graders.sandbox.probe', fromlist=['fingerprint']).fingerprint()"
@@ -438,7 +439,7 @@ def main() -> int:
         # The kernel starts before the job arrives: a pre-started sandbox answers at once.
         runner = Runner()
         runner.start_kernel()
-        out.write(b'{"ready": true}\n')
+        out.write(READY_LINE + b"\n")
         out.flush()
         job = read_job(sys.stdin.buffer)
         runner.configure(job.get("limits", {}))
