@@ -28,6 +28,20 @@ class Chart:
     png_base64: str
 
 
+def _label_bars(ax, bars, labels: list[str]) -> None:
+    """Writes each bar's value just above it (suppressed groups show their "<5" text)."""
+    for bar, label in zip(bars, labels, strict=True):
+        ax.annotate(
+            label,
+            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            xytext=(0, 2),
+            textcoords="offset points",
+        )
+
+
 def _encode(fig) -> str:  # noqa: ANN001 - a matplotlib Figure
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=144, bbox_inches="tight")
@@ -81,16 +95,7 @@ def progress_charts(report: ProgressReport) -> list[Chart]:
             rates.append(rate if rate is not None else 0.0)
             labels.append(suppression.fmt_share(rate))
         bars = ax.bar([a.name for a in due], rates, color=ACCENT, width=0.6)
-        for bar, label in zip(bars, labels, strict=True):
-            ax.annotate(
-                label,
-                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                ha="center",
-                va="bottom",
-                fontsize=8,
-                xytext=(0, 2),
-                textcoords="offset points",
-            )
+        _label_bars(ax, bars, labels)
         ax.set_ylim(0, 110)
         ax.set_ylabel("submitted (%)")
         ax.tick_params(axis="x", rotation=30)
@@ -126,18 +131,9 @@ def outcome_charts(report: OutcomeReport) -> list[Chart]:
             values.append(float(text.rstrip("%")) if text.endswith("%") else 0.0)
         positions = [s + (i - (len(rows) - 1) / 2) * width for s in range(len(stages))]
         bars = ax.bar(positions, values, width=width * 0.95, label=row.label, color=palette[i % len(palette)])
-        for bar, (key, _) in zip(bars, stages, strict=True):
-            text = row.cells[key]
-            drawn = drawn or text.endswith("%")
-            ax.annotate(
-                text,
-                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                ha="center",
-                va="bottom",
-                fontsize=8,
-                xytext=(0, 2),
-                textcoords="offset points",
-            )
+        texts = [row.cells[key] for key, _ in stages]
+        drawn = drawn or any(text.endswith("%") for text in texts)
+        _label_bars(ax, bars, texts)
     ax.set_xticks(range(len(stages)), [label for _, label in stages])
     ax.set_ylim(0, 110)
     ax.set_ylabel("employed (% of completers)")
