@@ -6,21 +6,15 @@ and seeds the demo cohorts that the reports read. Safe to run again: it starts f
 from __future__ import annotations
 
 import argparse
-import logging
 import shutil
 from pathlib import Path
 
-from nbgrader.converters import GenerateFeedback
-from nbgrader.coursedir import CourseDirectory
-from nbgrader.utils import capture_log
 from rich.console import Console
 from rich.table import Table
-from traitlets.config import Config
 
 from graders import demo_course
 from graders.autograde import AutogradeOptions, autograde
 from graders.autograde.cli import print_summary
-from graders.hidden_tests import FEEDBACK_PREPROCESSORS
 from graders.settings import Settings
 
 
@@ -54,15 +48,10 @@ def _pick_sandbox(requested: str | None, console: Console) -> str:
 
 
 def _feedback(course: Path) -> Path:
-    """nbgrader's feedback, with hidden tests removed (see graders.programme.feedback)."""
-    config = Config()
-    config.CourseDirectory.root = str(course)
-    config.CourseDirectory.assignment_id = demo_course.ASSIGNMENT
-    config.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
-    quiet = logging.getLogger("graders.demo.nbgrader")
-    quiet.propagate = False
-    converter = GenerateFeedback(coursedir=CourseDirectory(config=config), config=config, log=quiet)
-    capture_log(converter)
+    """Feedback as `bootcamp feedback --course-dir` makes it: hidden tests removed, HTML only."""
+    from graders.programme.feedback import generate_course_feedback
+
+    generate_course_feedback(course, demo_course.ASSIGNMENT)
     return course / "feedback"
 
 

@@ -34,7 +34,10 @@ __all__ = [
     "assert_equal",
     "assert_fitted",
     "assert_frame_equal",
+    "assert_no_loops",
+    "final_step",
     "partial_credit",
+    "self_check",
     "seeded",
     "time_budget",
 ]
@@ -468,3 +471,90 @@ def time_budget(seconds: float, *, name: str = "this step") -> Iterator[None]:
                 signal.setitimer(signal.ITIMER_REAL, max(outer_remaining - elapsed, 1e-3))
     if elapsed > limit:
         raise TimeBudgetExceeded(f"{name} took {elapsed:.2f} s, longer than its time budget of {limit:g} s")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Stated constraints and lesson practice
+# ---------------------------------------------------------------------------------------------------
+
+_LOOP_NODES = ("For", "AsyncFor", "While", "ListComp", "SetComp", "DictComp", "GeneratorExp")
+_LOOPING_CALLS = ("vectorize", "apply_along_axis", "map", "frompyfunc")
+
+
+def _loops_in(func: Any, seen: set[int]) -> list[str]:
+    """Loops in `func` and in the notebook functions it calls, as 'where: what' lines."""
+    import ast
+    import inspect
+    import textwrap
+
+    if id(func) in seen:
+        return []
+    seen.add(id(func))
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    except (OSError, TypeError, SyntaxError):
+        return [f"{getattr(func, '__name__', func)!s}: its source cannot be read, so it cannot be checked"]
+    name = getattr(func, "__name__", "function")
+    found: list[str] = []
+    called: list[str] = []
+    for node in ast.walk(tree):
+        kind = type(node).__name__
+        if kind in _LOOP_NODES:
+            found.append(f"{name}, line {getattr(node, 'lineno', '?')}: a Python {kind.lower()}")
+        if isinstance(node, ast.Call):
+            target = node.func
+            called_name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+            if called_name in _LOOPING_CALLS:
+                found.append(f"{name}, line {node.lineno}: {called_name}() loops in Python")
+            elif isinstance(target, ast.Name):
+                called.append(target.id)
+    namespace = getattr(func, "__globals__", {})
+    for helper_name in called:
+        helper = namespace.get(helper_name)
+        # Only the notebook's own functions: library code (NumPy, pandas) may loop in C or Python freely.
+        if inspect.isfunction(helper) and getattr(helper, "__module__", None) == func.__module__:
+            found += _loops_in(helper, seen)
+    return found
+
+
+def assert_no_loops(func: Any, *, name: str | None = None) -> None:
+    """Fails when `func`, or a notebook function it calls, contains a Python loop or comprehension.
+
+    For tasks that state "no Python loops": the rule is checked on the code, not only written down.
+    """
+    if not callable(func):
+        _fail(f"{_label(name or 'value')} is a {_kind(func)}, expected a function")
+    loops = _loops_in(func, set())
+    if loops:
+        _fail(
+            f"{name or getattr(func, '__name__', 'the function')} must not use Python loops: "
+            + "; ".join(loops[:3])
+            + " (use vectorised NumPy/pandas operations instead)"
+        )
+
+
+def final_step(model: Any) -> Any:
+    """The estimator at the end of a scikit-learn Pipeline (or the model itself), for checks such as
+    `isinstance(final_step(model), RandomForestClassifier)` that enforce a required model family."""
+    steps = getattr(model, "steps", None)
+    if isinstance(steps, list) and steps:
+        return final_step(steps[-1][1])
+    return model
+
+
+@contextmanager
+def self_check(name: str) -> Iterator[None]:
+    """For practice exercises in lessons: runs the checks inside, then prints whether they passed.
+
+    It never raises, so a lesson runs top to bottom with exercises still blank, and the trainee sees
+    "not right yet" with the reason (write the checks with `hidden=True` so the answer is not shown).
+    """
+    try:
+        yield
+    except NotImplementedError:
+        print(f"[ ] {name}: not done yet")
+    except Exception as error:  # any mistake in the trainee's code is feedback, not a crash
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        print(f"[x] {name}: not right yet: {reason}")
+    else:
+        print(f"[ok] {name}: correct")

@@ -14,11 +14,12 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from graders.errors import UserError
 from graders.hidden_tests import RedactHiddenTests
-from graders.hub.exchange import CohortExchange, copy_untrusted_tree
+from graders.hub.exchange import CohortExchange
 from graders.hub.grading_service import GradingService, parse_submission_name
 from graders.hub.queue import Submission, SubmissionQueue
 from graders.hub.settings import HubSettings
 from graders.settings import Settings
+from graders.untrusted import copy_untrusted_tree
 
 STAMP = "2026-01-02 03:04:05.000006 UTC"
 
@@ -174,7 +175,7 @@ def test_copy_skips_links_to_other_files(tmp_path: Path):
     (src / "steal.ipynb").symlink_to(secret)
     (src / "sub").mkdir()
     (src / "sub" / "data.csv").write_text("1,2")
-    copy_untrusted_tree(src, tmp_path / "out", max_bytes=10_000)
+    copy_untrusted_tree(src, tmp_path / "out", max_total_bytes=10_000)
     assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*")) == [
         "a1.ipynb", "sub", "sub/data.csv"
     ]  # fmt: skip
@@ -185,7 +186,7 @@ def test_copy_refuses_oversized_submissions(tmp_path: Path):
     src.mkdir()
     (src / "big.bin").write_bytes(b"x" * 5000)
     with pytest.raises(ValueError, match="larger"):
-        copy_untrusted_tree(src, tmp_path / "out", max_bytes=1000)
+        copy_untrusted_tree(src, tmp_path / "out", max_total_bytes=1000)
 
 
 # -- feedback ----------------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from graders.autograde.pipeline import AutogradeOptions, AutogradeReport, SubmissionResult, autograde
+from graders.errors import UserError
 
 STATUS_STYLE = {
     "graded": "green",
@@ -60,6 +61,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON (for scripts)")
     parser.set_defaults(func=run)
+
+    image = subparsers.add_parser("image", help="grading images for courses with their own packages")
+    image_commands = image.add_subparsers(dest="image_command", metavar="SUBCOMMAND")
+    image.set_defaults(func=lambda args: image.print_help() or 2)
+    build = image_commands.add_parser(
+        "build",
+        help="build the course's grading image from its requirements.txt ahead of grading",
+        description=(
+            "Builds (or finds) the grading image for a course whose directory holds requirements.txt beside "
+            "nbgrader_config.py: the grading image plus those packages, once per content hash."
+        ),
+    )
+    build.add_argument("--course-dir", default=".", help="the nbgrader course directory (default: current)")
+    build.add_argument("--base", default="bootcamp-grader:latest", help="image to add the packages to")
+    build.set_defaults(func=run_image_build)
+
+
+def run_image_build(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from graders.course_image import REQUIREMENTS_FILE, course_image
+
+    root = Path(args.course_dir).expanduser().resolve()
+    if not root.is_dir():
+        raise UserError(f"course directory {root} does not exist")
+    found = course_image(root, args.base)
+    if found is None:
+        print(f"{root} has no {REQUIREMENTS_FILE} (or it lists nothing): grading uses {args.base} as it is")
+        return 0
+    state = "built" if found.built else "already built, reused"
+    print(f"{found.tag}: {state} ({found.base} + {', '.join(found.requirements)})")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:

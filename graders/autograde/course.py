@@ -93,6 +93,11 @@ class Course:
             students = [s for s in students if any(fnmatch.fnmatchcase(s, pattern) for pattern in patterns)]
         return students
 
+    def submission_dir(self, assignment: str, student: str) -> Path:
+        """submitted/<student>/<assignment>, where nbgrader's collect (or our exchange) puts a submission."""
+        coursedir = self.coursedir(assignment, student)
+        return Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
+
     def cell_timeout(self) -> float:
         """nbgrader's own per-cell timeout (c.Execute.timeout), 30 s when the course does not set it."""
         value = self.config.Execute.get("timeout", 30) if "Execute" in self.config else 30

@@ -32,6 +32,7 @@ class NotebookOutcome:
     notebook: str
     flagged: bool = False
     reasons: list[str] = field(default_factory=list)
+    setup_failures: list[str] = field(default_factory=list)  # instructor cells that failed (see below)
     events: list[str] = field(default_factory=list)
     executed: bool = False
     seconds: float = 0.0
@@ -66,6 +67,36 @@ def _output_node(output: dict[str, Any]) -> NotebookNode:
         node.data = NotebookNode(node.get("data", {}))
         node.metadata = NotebookNode(node.get("metadata", {}))
     return node
+
+
+# Errors in a cell the trainee cannot edit that point at the course's set-up, not at the trainee's work.
+SETUP_ERRORS = ("ModuleNotFoundError", "ImportError", "FileNotFoundError")
+
+
+def setup_failure(cell: NotebookNode, output: NotebookNode) -> str:
+    """One sentence for an instructor: which locked cell failed, with what, and what to do about it."""
+    grade_id = (cell.metadata.get("nbgrader") or {}).get("grade_id", "?")
+    error = f"{output.ename}: {str(output.get('evalue', ''))[:200]}"
+    if output.ename == "FileNotFoundError":
+        fix = "put the file beside the notebook in source/ and release the assignment again"
+    else:
+        fix = (
+            "the grading image lacks this package: list it in the course's requirements.txt beside "
+            "nbgrader_config.py (see the README, 'Course packages')"
+        )
+    return f"instructor cell {grade_id!r} failed with {error}; {fix}"
+
+
+def _setup_failures(code_cells: list[tuple[int, NotebookNode]]) -> list[str]:
+    found = []
+    for _, cell in code_cells:
+        if not (utils.is_locked(cell) or (utils.is_grade(cell) and not utils.is_solution(cell))):
+            continue
+        for output in cell.outputs:
+            if output.output_type == "error" and output.get("ename") in SETUP_ERRORS:
+                found.append(setup_failure(cell, output))
+                break
+    return found
 
 
 _EVENT_TEXT = {
@@ -138,6 +169,8 @@ class SandboxExecute(NbGraderPreprocessor):
             if text not in outcome.events:
                 outcome.events.append(text)
 
+        outcome.setup_failures = _setup_failures(code_cells)
+        outcome.reasons.extend(outcome.setup_failures)
         tampering = integrity.judge(plan, result)
         if tampering:
             outcome.flagged = True
@@ -151,15 +184,18 @@ class SandboxExecute(NbGraderPreprocessor):
 
 
 class FlagForReview(NbGraderPreprocessor):
-    """Marks tampered notebooks as flagged in the gradebook, where the formgrader shows them."""
+    """Marks tampered notebooks as flagged in the gradebook, where the formgrader shows them, and
+    unflags a notebook whose regrade found nothing."""
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
         context = current_context()
         info = resources["nbgrader"]
         outcome = context.outcomes.get(info["notebook"])
-        if outcome is not None and outcome.flagged:
+        if outcome is not None and outcome.executed:
+            # a clean regrade clears an earlier flag: the flag says what this grading found
             with Gradebook(info["db_url"]) as gb:
                 notebook = gb.find_submission_notebook(info["notebook"], info["assignment"], info["student"])
-                notebook.flagged = True
-                gb.db.commit()
+                if notebook.flagged != outcome.flagged:
+                    notebook.flagged = outcome.flagged
+                    gb.db.commit()
         return nb, resources

@@ -12,9 +12,10 @@ from pathlib import Path
 
 def _by_grade_id(notebook: dict) -> dict[str, dict]:
     cells = {}
-    for cell in notebook.get("cells", []):
+    found = notebook.get("cells", []) if isinstance(notebook, dict) else []
+    for cell in found if isinstance(found, list) else []:
         meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell, dict) else {}
-        if isinstance(meta, dict) and meta.get("grade_id"):
+        if isinstance(meta, dict) and isinstance(meta.get("grade_id"), str) and meta["grade_id"]:
             cells[meta["grade_id"]] = cell
     return cells
 
@@ -27,10 +28,16 @@ def _source(cell: dict) -> str:
 def describe_changes(released: Path, submitted: Path, restores_missing: bool) -> list[str]:
     """Plain sentences about locked or test cells that differ from the release; [] when none do."""
     try:
-        reference = _by_grade_id(json.loads(released.read_text()))
-        theirs = _by_grade_id(json.loads(submitted.read_text()))
-    except (OSError, ValueError, AttributeError):
-        return []  # unreadable files are reported by the grading step itself
+        return _describe(released, submitted, restores_missing)
+    except (OSError, ValueError, AttributeError, TypeError, RecursionError):
+        # a malformed notebook ("cells": 5, a list as grade_id, JSON nested 100,000 deep) is reported by
+        # the grading step itself; describing it must not turn the trainee's `failed` into our `error`
+        return []
+
+
+def _describe(released: Path, submitted: Path, restores_missing: bool) -> list[str]:
+    reference = _by_grade_id(json.loads(released.read_text()))
+    theirs = _by_grade_id(json.loads(submitted.read_text()))
     name = submitted.name
     notes = []
     for grade_id, cell in reference.items():

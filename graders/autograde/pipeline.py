@@ -12,6 +12,8 @@ import json
 import logging
 import os
 import re
+import shutil
+import tempfile
 import threading
 import time
 import warnings
@@ -29,8 +31,10 @@ from graders.autograde.course import Course
 from graders.autograde.engines import shared_engines
 from graders.autograde.execute import FlagForReview, GradingContext, SandboxExecute, set_context
 from graders.autograde.inspect import describe_changes
+from graders.course_image import course_image
 from graders.errors import UserError
 from graders.sandbox import Limits, SandboxError, open_sandbox
+from graders.untrusted import UntrustedCopyError, copy_untrusted_tree
 
 log = logging.getLogger(__name__)
 # nbgrader 0.9 with SQLAlchemy 2 warns about its own session use on every submission; it is harmless.
@@ -68,6 +72,7 @@ class SubmissionResult:
     reasons: list[str] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    setup_failures: list[str] = field(default_factory=list)  # instructor cells that failed
     seconds: float = 0.0
 
 
@@ -106,6 +111,9 @@ class SandboxedAutograde(Autograde):
             BaseConverter.convert_single_notebook(self, built)
         finally:
             self._sanitizing = True
+
+
+STAGING = Path(".bootcamp") / "staging"  # private copies of submissions, inside the course directory
 
 
 class GradingCancelled(Exception):
@@ -216,34 +224,48 @@ class _Grader:
         logger.addHandler(records)
         sandbox = _CancellableSandbox(self.sandbox, self.cancelled)
         context = GradingContext(sandbox=sandbox, host_lock=self.host_lock, probe=self.probe)
+        self._begin(student)
+        staging = self.course.root / STAGING
+        staging.mkdir(parents=True, exist_ok=True)
+        private = Path(tempfile.mkdtemp(prefix="grading-", dir=staging))  # 0700: ours alone
         try:
+            staged = private / student / self.assignment
+            try:
+                copied = copy_untrusted_tree(self.course.submission_dir(self.assignment, student), staged)
+            except UntrustedCopyError as error:
+                result = SubmissionResult(
+                    student=student, status="failed", reasons=[f"submission refused: {error}"]
+                )
+                result.seconds = round(time.monotonic() - started, 2)
+                self._save(result)
+                return result
+            coursedir = self.course.coursedir(self.assignment, student)
+            # nbgrader reads the private copy: a link in submitted/ can no longer point it elsewhere
+            coursedir.submitted_directory = str(private.relative_to(self.course.root))
             with self.host_lock:
                 if self.cancelled.is_set():
                     raise GradingCancelled
                 set_context(context)
                 try:
-                    converter = SandboxedAutograde(
-                        coursedir=self.course.coursedir(self.assignment, student),
-                        config=self.config,
-                        log=logger,
-                    )
+                    converter = SandboxedAutograde(coursedir=coursedir, config=self.config, log=logger)
                     outcome = capture_log(converter)
                 finally:
                     set_context(None)
                 result = self._result(student, outcome, context)
+            result.reasons[:0] = [f"left out of the submission: {why}" for why in copied.refused]
+            notes = self._cell_changes(staged)
         finally:
             logger.removeHandler(records)
+            shutil.rmtree(private, ignore_errors=True)
         noise = ("There was an error processing", "Attribute 'checksum'", "Removing failed", "Please see the")
-        notes = self._cell_changes(student)
         result.messages = notes + [m for m in records.messages if not m.startswith(noise)][:20]
         result.seconds = round(time.monotonic() - started, 2)
         self._save(result)
         return result
 
-    def _cell_changes(self, student: str) -> list[str]:
-        coursedir = self.course.coursedir(self.assignment, student)
+    def _cell_changes(self, submitted: Path) -> list[str]:
+        coursedir = self.course.coursedir(self.assignment)
         released = Path(coursedir.format_path(coursedir.release_directory, ".", self.assignment))
-        submitted = Path(coursedir.format_path(coursedir.submitted_directory, student, self.assignment))
         restores = bool(self.config.get("OverwriteCells", {}).get("add_missing_cells", False))
         notes: list[str] = []
         for notebook in sorted(submitted.glob("*.ipynb")):
@@ -255,6 +277,7 @@ class _Grader:
         result = SubmissionResult(student=student, status="graded")
         for notebook in context.outcomes.values():
             result.reasons.extend(notebook.reasons)
+            result.setup_failures.extend(notebook.setup_failures)
             result.events.extend(f"{notebook.notebook}: {event}" for event in notebook.events)
             result.flagged = result.flagged or notebook.flagged
         if not outcome.get("success"):
@@ -279,11 +302,33 @@ class _Grader:
             result.status = "flagged"
         return result
 
-    def _save(self, result: SubmissionResult) -> None:
-        """Keeps the reasons beside the course (not in autograded/, which feedback is made from)."""
+    def _records(self) -> Path:
         folder = self.course.root / ".bootcamp" / "autograde" / self.assignment
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{result.student}.json").write_text(json.dumps(asdict(result), indent=2))
+        return folder
+
+    def _begin(self, student: str) -> None:
+        """Marks the submission as in flight. A run killed mid-grading (SIGKILL, power loss) leaves the
+        mark behind, and nbgrader's half-written autograded/ folder would make the next run skip the
+        submission as "unchanged" with a 0 in the gradebook; so a marked submission's folder is removed
+        first and it is graded again, whatever --force says."""
+        pending = self._records() / f"{student}.pending"
+        if pending.exists():
+            coursedir = self.course.coursedir(self.assignment, student)
+            autograded = Path(coursedir.format_path(coursedir.autograded_directory, student, self.assignment))
+            shutil.rmtree(autograded, ignore_errors=True)
+        pending.touch()
+
+    def _save(self, result: SubmissionResult) -> None:
+        """Keeps the reasons beside the course (not in autograded/, which feedback is made from), and
+        only then clears the in-flight mark: a submission counts as graded once this is written."""
+        folder = self._records()
+        record = folder / f"{result.student}.json"
+        partial = record.with_suffix(".json.tmp")
+        partial.write_text(json.dumps(asdict(result), indent=2))
+        partial.replace(record)
+        if result.status != "error":  # an infrastructure error is retried on the next run
+            (folder / f"{result.student}.pending").unlink(missing_ok=True)
 
 
 class _CancellableSandbox:
@@ -304,6 +349,21 @@ class _CancellableSandbox:
             raise
 
 
+def shared_setup_failures(results: list[SubmissionResult]) -> list[str]:
+    """Instructor-cell failures met by every executed submission: the course's set-up is at fault, not
+    the trainees, so the run says it once, loudly, instead of recording silent zeros."""
+    executed = [r for r in results if r.status in ("graded", "flagged")]
+    if not executed:
+        return []
+    common = set(executed[0].setup_failures)
+    for result in executed[1:]:
+        common &= set(result.setup_failures)
+    return [
+        f"every graded submission failed in the same instructor cell, so their scores say nothing: {failure}"
+        for failure in sorted(common)
+    ]
+
+
 def autograde(
     course_dir: Path | str,
     assignment: str,
@@ -320,6 +380,11 @@ def autograde(
     course.check_assignment(assignment)
     names = course.submitted_students(assignment, students)
     image = options.image or "bootcamp-grader:latest"
+    extras = None
+    if options.sandbox == "docker" and options.image is None:
+        extras = course_image(course.root, image)  # the course's requirements.txt, if it has one
+        if extras is not None:
+            image = extras.tag
     limits = Limits(
         cell_timeout=options.cell_timeout or course.cell_timeout(),
         notebook_timeout=options.notebook_timeout or 600.0,
@@ -332,6 +397,17 @@ def autograde(
         image=image if options.sandbox == "docker" else "(local process)",
         limits=asdict(limits),
     )
+    if extras is not None:
+        what = "built" if extras.built else "reused"
+        report.warnings.append(
+            f"grading in {extras.tag} ({what}): {extras.base} plus the course's requirements.txt"
+            f" ({', '.join(extras.requirements)})"
+        )
+    elif options.sandbox == "local" and (course.root / "requirements.txt").is_file():
+        report.warnings.append(
+            "the course's requirements.txt is not installed by --sandbox local: the packages must be in "
+            "this Python environment"
+        )
     if options.sandbox == "local":
         log.warning(LOCAL_SANDBOX_WARNING)
         report.warnings.append(LOCAL_SANDBOX_WARNING)
@@ -375,5 +451,6 @@ def autograde(
             if cancelled.is_set():
                 pool.shutdown(wait=True)
     report.results.sort(key=lambda r: r.student)
+    report.warnings.extend(shared_setup_failures(report.results))
     report.seconds = round(time.monotonic() - started, 2)
     return report

@@ -58,6 +58,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bump.add_argument("--write", action="store_true", help="record new versions in versions.lock.toml")
     bump.set_defaults(func=run_bump_check)
 
+    lessons = commands.add_parser(
+        "lessons", parents=[common], help="run every lesson top to bottom in the trainee image"
+    )
+    lessons.add_argument("--module", help="only this module's lessons")
+    lessons.add_argument("--jobs", type=int, default=2, help="lessons run at the same time (default: 2)")
+    lessons.set_defaults(func=run_lessons_command)
+
+    stats = commands.add_parser(
+        "stats",
+        parents=[common],
+        help="lessons, words, exercises, graded cells and hours per week and module",
+    )
+    stats.add_argument("--track", help="show only this track")
+    stats.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    stats.add_argument("--plot", type=Path, help="also save a PNG of graded work per week here")
+    stats.add_argument("--modules", action="store_true", help="also print the per-module table")
+    stats.set_defaults(func=run_stats)
+
     diff = commands.add_parser("diff", parents=[common], help="what changed in a module between two versions")
     diff.add_argument("module", help="module slug")
     diff.add_argument("old", help="older version, e.g. 1.0.0")
@@ -149,6 +167,116 @@ def run_bump_check(args: argparse.Namespace) -> int:
     for problem in rewritten:
         console.print(f"[red]FAIL[/] {problem}")
     return 0 if all(status.ok for status in statuses) and not rewritten else 1
+
+
+def run_lessons_command(args: argparse.Namespace) -> int:
+    from graders.curriculum.lessons import LESSON_BUDGET_S, run_lessons
+
+    catalogue = load_catalogue(args.root)
+    if args.module and args.module not in catalogue.modules:
+        raise UserError(f"no module {args.module!r} under {catalogue.modules_dir}")
+    slugs = [args.module] if args.module else sorted(catalogue.modules)
+    results = run_lessons(catalogue, slugs, jobs=args.jobs)
+    table = Table(title=f"Lessons run in the trainee image (budget {LESSON_BUDGET_S:g} s each)")
+    for column in ("module", "lesson", "result", "seconds", "reason"):
+        table.add_column(column, overflow="fold")
+    for result in results:
+        verdict = "[green]pass[/]" if result.ok else "[red]FAIL[/]"
+        table.add_row(result.module, result.lesson, verdict, f"{result.seconds:.1f}", result.reason)
+    console = Console(width=max(Console().width, 160))
+    console.print(table)
+    failed = sum(not result.ok for result in results)
+    console.print(f"{len(results)} lessons, {failed} failed")
+    return 1 if failed else 0
+
+
+def run_stats(args: argparse.Namespace) -> int:
+    from graders.curriculum.stats import collect, plot_graded_work, to_json
+
+    catalogue = load_catalogue(args.root)
+    problems: list[Problem] = []
+    tracks = load_tracks(catalogue, problems)
+    if args.track:
+        tracks = {args.track: get_track(catalogue, args.track)}
+    data = collect(catalogue, tracks)
+    if args.plot:
+        print(f"plot saved to {plot_graded_work(data, args.plot)}", file=sys.stderr)
+    if args.json:
+        print(to_json(data))
+        return 0
+    console = Console(width=max(Console().width, 140))
+    for name, track in data["tracks"].items():
+        table = Table(title=f"{name}: per week (hours: scheduled / backed by material)")
+        for column in (
+            "week",
+            "modules",
+            "hours",
+            "lessons",
+            "words",
+            "exercises",
+            "assignments",
+            "graded",
+            "points",
+        ):
+            table.add_column(column, justify="left" if column == "modules" else "right")
+        for week in track["weeks"]:
+            short = week["material_hours"] < week["hours"] - 0.05
+            hours = f"{week['hours']:.1f} / {'[red]' if short else ''}{week['material_hours']:.1f}{'[/]' if short else ''}"
+            table.add_row(
+                str(week["week"]),
+                ", ".join(week["modules"]),
+                hours,
+                *(f"{week[k]:.1f}" for k in ("lessons",)),
+                f"{week['words']:,.0f}",
+                *(f"{week[k]:.1f}" for k in ("exercises", "assignments", "graded_cells")),
+                f"{week['points']:.0f}",
+            )
+        totals = track["totals"]
+        table.add_section()
+        table.add_row(
+            "all",
+            f"{totals['weeks']} weeks, {totals['datasets']} real datasets",
+            f"{totals['hours']:.0f} / {totals['material_hours']:.0f}",
+            f"{totals['lessons']:.0f}",
+            f"{totals['words']:,.0f}",
+            f"{totals['exercises']:.0f}",
+            f"{totals['assignments']:.0f}",
+            f"{totals['graded_cells']:.0f}",
+            f"{totals['points']:.0f}",
+        )
+        console.print(table)
+    if args.modules or not data["tracks"]:
+        table = Table(title="per module")
+        for column in (
+            "module",
+            "kind",
+            "hours",
+            "material h",
+            "lessons",
+            "words",
+            "exercises",
+            "assignments",
+            "graded",
+            "points",
+            "datasets",
+        ):
+            table.add_column(column, justify="left" if column in ("module", "kind", "datasets") else "right")
+        for slug, module in data["modules"].items():
+            table.add_row(
+                slug,
+                module["kind"],
+                f"{module['hours']:g}",
+                f"{module['material_hours']:g}",
+                str(module["lessons"]),
+                f"{module['words']:,}",
+                str(module["exercises"]),
+                str(module["assignments"]),
+                str(module["graded_cells"]),
+                f"{module['points']:g}",
+                ", ".join(module["datasets"]),
+            )
+        console.print(table)
+    return 0
 
 
 def run_diff(args: argparse.Namespace) -> int:

@@ -7,6 +7,9 @@ from pathlib import Path
 
 KINDS = ("technical", "career", "project")
 IMAGES = ("grader", "grader-dl")
+# What an assignment is for: an exercise set drills the lessons, an applied problem transfers them to real
+# data, a mini-project is a larger real-data question with a written part an instructor grades.
+ASSIGNMENT_KINDS = ("exercises", "applied", "mini-project", "project")
 
 
 @dataclass(frozen=True)
@@ -19,10 +22,22 @@ class Assignment:
     time_budget_s: float
     image: str
     folder: Path
+    kind: str = "exercises"
 
     @property
     def notebook(self) -> Path:
         return self.folder / f"{self.name}.ipynb"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A real data set a module uses, with where it comes from and the licence that lets us ship it."""
+
+    name: str
+    source: str
+    licence: str
+    rows: int
+    used_in: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,6 +64,7 @@ class Module:
     path: Path
     assignments: tuple[Assignment, ...] = ()
     deliverables: tuple[Deliverable, ...] = ()
+    datasets: tuple[Dataset, ...] = ()
 
     @property
     def points(self) -> float:

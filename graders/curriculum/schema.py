@@ -12,7 +12,18 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from graders.curriculum.model import IMAGES, KINDS, Assignment, Deliverable, Module, Problem, Track, Week
+from graders.curriculum.model import (
+    ASSIGNMENT_KINDS,
+    IMAGES,
+    KINDS,
+    Assignment,
+    Dataset,
+    Deliverable,
+    Module,
+    Problem,
+    Track,
+    Week,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +42,10 @@ MODULE_KEYS = {
     "hours",
     "assignments",
     "deliverables",
+    "datasets",
 }
-ASSIGNMENT_KEYS = {"name", "title", "points", "time_budget_s", "image"}
+ASSIGNMENT_KEYS = {"name", "title", "points", "time_budget_s", "image", "kind"}
+DATASET_KEYS = {"name", "source", "licence", "rows", "used_in"}
 DELIVERABLE_KEYS = {"id", "title", "description"}
 TRACK_KEYS = {"name", "title", "max_hours_per_week", "midterm_project", "capstone", "demo_day", "weeks"}
 WEEK_KEYS = {"week", "theme", "modules", "milestone"}
@@ -143,6 +156,7 @@ def load_module(folder: Path, problems: list[Problem]) -> Module | None:
         path=folder,
         assignments=tuple(_assignments(fields, folder)),
         deliverables=tuple(_deliverables(fields)),
+        datasets=tuple(_datasets(fields)),
     )
     _check_kind(module, file, problems)
     if version and SEMVER.match(version):
@@ -156,6 +170,9 @@ def _assignments(fields: _Fields, folder: Path) -> list[Assignment]:
         entry.unknown(ASSIGNMENT_KEYS)
         name = entry.text("name", pattern=SLUG, hint="use lower-case words joined by hyphens")
         image = entry.text("image")
+        kind = entry.text("kind", required=False) or "exercises"
+        if kind not in ASSIGNMENT_KINDS:
+            entry.problem("kind", f"is {kind!r}", f"use one of {', '.join(ASSIGNMENT_KINDS)}")
         if image and image not in IMAGES:
             entry.problem("image", f"is {image!r}", f"use one of {', '.join(IMAGES)}")
         assignment = Assignment(
@@ -165,6 +182,7 @@ def _assignments(fields: _Fields, folder: Path) -> list[Assignment]:
             time_budget_s=entry.number("time_budget_s"),
             image=image,
             folder=folder / "assignments" / name,
+            kind=kind,
         )
         if name and not assignment.notebook.is_file():
             relative = assignment.notebook.relative_to(folder)
@@ -172,6 +190,23 @@ def _assignments(fields: _Fields, folder: Path) -> list[Assignment]:
                 "name", f"is {name!r} but {relative} does not exist", "add the nbgrader source notebook"
             )
         found.append(assignment)
+    return found
+
+
+def _datasets(fields: _Fields) -> list[Dataset]:
+    found = []
+    for entry in fields.tables("datasets"):
+        entry.unknown(DATASET_KEYS)
+        rows = entry.number("rows")
+        found.append(
+            Dataset(
+                name=entry.text("name"),
+                source=entry.text("source", hint="say where the data comes from (package, URL, paper)"),
+                licence=entry.text("licence", hint="name the licence that lets us ship it, e.g. CC0-1.0"),
+                rows=int(rows),
+                used_in=entry.texts("used_in", required=False),
+            )
+        )
     return found
 
 

@@ -4,7 +4,8 @@ The checks run as a short, visible sequence: the files (schema, prerequisites, t
 points, versions), then for each assignment nbgrader's own `generate_assignment`, a leak check of the
 released notebook, and finally grading in the sandbox: the reference solution must score 100 % and the
 blank released notebook at most 20 %, each within the assignment's time budget. The sandbox has no
-network, so an assignment that needs the internet fails here.
+network, so an assignment that needs the internet fails here. Calibration solutions (a default-model
+baseline, a typical mistake) are graded beside them and held to their bounds (see calibration.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ from typing import Any
 
 import nbformat
 
+from graders.curriculum.calibration import (
+    autograded_cells,
+    calibrated_notebook,
+    judge,
+    load_calibration,
+)
 from graders.curriculum.catalogue import load_tracks, module_problems
 from graders.curriculum.model import Assignment, Catalogue, Problem
 from graders.curriculum.tracks import check_track, unscheduled
@@ -362,55 +369,88 @@ def find_leaks(source: Path, release: Path) -> list[str]:
     return leaks
 
 
-def _submit(course: Path, assignment: Assignment, release: Path, student: str, notebook: Path) -> None:
-    """Places a submission the way nbgrader's exchange would: the released files, then the notebook."""
+def _submit(course: Path, assignment: Assignment, release: Path, student: str, notebook: Path | Any) -> None:
+    """Places a submission the way nbgrader's exchange would: the released files, then the notebook
+    (a path to copy, or a notebook object to write)."""
     target = course / "submitted" / student / assignment.name
     shutil.copytree(release, target)
-    shutil.copy2(notebook, target / assignment.notebook.name)
+    if isinstance(notebook, Path):
+        shutil.copy2(notebook, target / assignment.notebook.name)
+    else:
+        nbformat.write(notebook, target / assignment.notebook.name)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
     (target / "timestamp.txt").write_text(stamp, encoding="utf-8")
+
+
+def cell_scores(course: Path, assignment: Assignment, student: str) -> dict[str, float]:
+    """grade_id -> the points the student's notebook earned in each graded cell, from the gradebook."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", COURSE_ID) as gradebook:
+        try:
+            notebook = gradebook.find_submission_notebook(assignment.notebook.stem, assignment.name, student)
+        except MissingEntry:
+            return {}
+        return {grade.name: float(grade.score or 0.0) for grade in notebook.grades}
 
 
 def grade_in_sandbox(
     course: Path, assignment: Assignment, release: Path, options: ValidateOptions
 ) -> list[CheckResult]:
-    """Grades the reference solution and the blank notebook; checks scores and time budgets."""
+    """Grades the reference solution, the blank notebook and the calibration solutions; checks each
+    one's score against its bound and the time budget."""
     from graders.autograde import AutogradeOptions, autograde
 
+    reference = _read_notebook(assignment.notebook)
+    solutions, problems = load_calibration(assignment, reference)
+    results = [_result("calibration file", assignment.name, problems, f"{len(solutions)} solutions")]
     _submit(course, assignment, release, REFERENCE, assignment.notebook)
     _submit(course, assignment, release, BLANK, release / assignment.notebook.name)
+    for solution in solutions:
+        _submit(course, assignment, release, solution.student, calibrated_notebook(reference, solution))
+    students = [REFERENCE, BLANK] + [s.student for s in solutions]
     grading = AutogradeOptions(
         sandbox=options.sandbox or "docker", image=f"bootcamp-{assignment.image}:latest", jobs=options.jobs
     )
-    report = autograde(course, assignment.name, students=[REFERENCE, BLANK], options=grading)
+    report = autograde(course, assignment.name, students=students, options=grading)
     by_student = {result.student: result for result in report.results}
-    results = []
-    for student in (REFERENCE, BLANK):
+    points = autograded_cells(reference)
+    auto_max = sum(points.values())
+    by_label = {s.student: s for s in solutions}
+    for student in students:
         result = by_student.get(student)
+        check = f"sandbox {student}"
         if result is None:
-            results.append(
-                CheckResult(f"sandbox {student}", assignment.name, False, "no grading result came back")
-            )
+            results.append(CheckResult(check, assignment.name, False, "no grading result came back"))
             continue
-        score, max_score = result.score or 0.0, result.max_score or 0.0
+        scores = cell_scores(course, assignment, student)
+        # manually graded cells (written answers) score nothing here: judge the autograded points only
+        score = sum(scores.get(grade_id, 0.0) for grade_id in points)
         problems = []
         if result.status != "graded":
             problems.append(f"status {result.status}: {'; '.join(result.reasons) or 'no reason given'}")
-        if student == REFERENCE and (max_score <= 0 or score < max_score):
+        ok_reason = f"{score:g}/{auto_max:g} autograded points in {result.seconds:.1f} s"
+        if student == REFERENCE and (auto_max <= 0 or score < auto_max - 1e-9):
+            failed = [g for g, p in points.items() if scores.get(g, 0.0) < p - 1e-9]
             problems.append(
-                f"the reference solution scores {score:g}/{max_score:g}; it must score full points"
+                f"the reference solution scores {score:g}/{auto_max:g}; it must score full points"
+                f" (short in {', '.join(failed)})"
             )
-        if student == BLANK and score > BLANK_MAX_FRACTION * max_score:
+        if student == BLANK and score > BLANK_MAX_FRACTION * auto_max:
             problems.append(
-                f"the blank notebook scores {score:g}/{max_score:g}, above {BLANK_MAX_FRACTION:.0%}:"
+                f"the blank notebook scores {score:g}/{auto_max:g}, above {BLANK_MAX_FRACTION:.0%}:"
                 " the tests pass without an answer"
             )
+        if student in by_label:
+            within, sentence = judge(by_label[student], scores, points)
+            ok_reason = f"{sentence} in {result.seconds:.1f} s"
+            if not within:
+                problems.append(sentence)
         if result.seconds >= assignment.time_budget_s:
             problems.append(
                 f"grading took {result.seconds:.1f} s, over time_budget_s = {assignment.time_budget_s:g}"
             )
-        ok_reason = f"{score:g}/{max_score:g} in {result.seconds:.1f} s"
-        results.append(_result(f"sandbox {student}", assignment.name, problems, ok_reason))
+        results.append(_result(check, assignment.name, problems, ok_reason))
     return results
 
 

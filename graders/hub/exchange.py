@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,40 +95,3 @@ def _safe_name(name: str) -> str:
     if not name or "/" in name or name in (".", "..") or "\0" in name:
         raise UserError(f"{name!r} cannot be used as a folder name in the exchange")
     return name
-
-
-def copy_untrusted_tree(src: Path, dest: Path, max_bytes: int) -> int:
-    """Copies a folder a trainee wrote, keeping only plain files and folders.
-
-    The trainee controls everything in their inbound folder, so a symlink there could point at another
-    trainee's notebook or at the gradebook on the host: links, devices and pipes are skipped, and the copy
-    stops with an error past `max_bytes`. Returns the number of bytes copied.
-    """
-    copied = 0
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.mkdir(parents=True)
-    stack = [(src, dest)]
-    while stack:
-        here, there = stack.pop()
-        with os.scandir(here) as entries:
-            for entry in entries:
-                mode = entry.stat(follow_symlinks=False).st_mode
-                target = there / entry.name
-                if stat.S_ISDIR(mode):
-                    target.mkdir()
-                    stack.append((Path(entry.path), target))
-                elif stat.S_ISREG(mode):
-                    copied += entry.stat(follow_symlinks=False).st_size
-                    if copied > max_bytes:
-                        raise ValueError(f"submission is larger than {max_bytes // 1_000_000} MB")
-                    with open(entry.path, "rb", opener=_open_nofollow) as fin, open(target, "wb") as fout:
-                        shutil.copyfileobj(fin, fout)
-                else:
-                    log.warning("skipped %s in a submission: not a plain file", entry.path)
-    return copied
-
-
-def _open_nofollow(path: str, flags: int) -> int:
-    # Closes the gap between the stat above and the open: a file swapped for a link is refused.
-    return os.open(path, flags | os.O_NOFOLLOW)

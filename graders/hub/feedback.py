@@ -17,7 +17,7 @@ from nbgrader.utils import notebook_hash
 from traitlets.config import Config
 
 from graders.errors import UserError
-from graders.hidden_tests import FEEDBACK_PREPROCESSORS
+from graders.hidden_tests import FEEDBACK_PREPROCESSORS, only_html
 from graders.hub.release import nbgrader_api
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,9 @@ def generate(course_dir: Path, cohort: str, assignment: str, trainee: str, excha
     result = api.generate_feedback(assignment, trainee, force=True)
     if not result["success"]:
         raise UserError(f"generate_feedback {assignment} for {trainee} failed:\n{result.get('error', '')}")
-    return sorted((course_dir / "feedback" / trainee / assignment).glob("*.html"))
+    folder = course_dir / "feedback" / trainee / assignment
+    only_html(folder)
+    return sorted(folder.glob("*.html"))
 
 
 def deliver(html_files: list[Path], secret: str, trainee_feedback_dir: Path) -> list[Path]:

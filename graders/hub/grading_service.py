@@ -11,6 +11,7 @@ Instructors see the grades in the cohort's gradebook through the formgrader.
 from __future__ import annotations
 
 import logging
+import shutil
 import signal
 import sys
 import time
@@ -20,10 +21,11 @@ from pathlib import Path
 from nbgrader.utils import notebook_hash
 
 from graders.hub import feedback
-from graders.hub.exchange import CohortExchange, copy_untrusted_tree
+from graders.hub.exchange import CohortExchange
 from graders.hub.queue import Submission, SubmissionQueue
 from graders.hub.settings import HubSettings
 from graders.settings import Settings
+from graders.untrusted import UntrustedCopyError, copy_untrusted_tree
 
 log = logging.getLogger("graders.hub.grading")
 
@@ -133,11 +135,17 @@ class GradingService:
         source = Path(job.path)
         if not source.is_dir():
             return Outcome("failed", message="the submission folder disappeared before grading")
-        copy_untrusted_tree(
-            source,
-            course_dir / "submitted" / job.trainee / job.assignment,
-            int(self.hub.max_submission_mb * 1e6),
-        )
+        target = course_dir / "submitted" / job.trainee / job.assignment
+        if target.exists():
+            shutil.rmtree(target)
+        try:
+            copied = copy_untrusted_tree(
+                source, target, max_total_bytes=int(self.hub.max_submission_mb * 1e6)
+            )
+        except UntrustedCopyError as error:
+            return Outcome("failed", message=f"submission refused: {error}")
+        for why in copied.refused:
+            log.warning("%s: left out of the submission: %s", job.id, why)
         result = self._autograde(course_dir, job)
         if result.status == "failed":
             return Outcome("failed", result.score, result.max_score, "; ".join(result.reasons))

@@ -203,9 +203,12 @@ def _report_outcomes(args: argparse.Namespace) -> int:
 
 
 def _feedback(args: argparse.Namespace) -> int:
-    from graders.programme.feedback import generate_feedback
+    from graders.programme.feedback import generate_course_feedback, generate_feedback
 
-    result = generate_feedback(Settings.load(), args.cohort, args.assignment)
+    if args.course_dir is not None:
+        result = generate_course_feedback(args.course_dir, args.assignment)
+    else:
+        result = generate_feedback(Settings.load(), args.cohort, args.assignment)
     print(f"Feedback for {args.assignment}: {len(result.delivered)} trainee(s) have theirs.")
     if result.missing:
         print("Without feedback:")
@@ -339,9 +342,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--today", type=_date, help=argparse.SUPPRESS)
     p.set_defaults(func=_report_outcomes)
 
-    p = subparsers.add_parser("feedback", help="generate feedback for an assignment and say who has none")
+    p = subparsers.add_parser(
+        "feedback",
+        help="feedback without hidden tests for an assignment (use instead of nbgrader generate_feedback)",
+    )
     p.add_argument("assignment")
-    p.add_argument("--cohort", required=True)
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--cohort", help="a cohort created with `bootcamp cohort create`")
+    where.add_argument("--course-dir", type=Path, help="any nbgrader course directory")
     p.set_defaults(func=_feedback)
 
     export = _group(subparsers, "export", "grade exports")

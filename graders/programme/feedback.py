@@ -16,8 +16,9 @@ from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
+from graders.autograde.course import Course
 from graders.errors import UserError
-from graders.hidden_tests import FEEDBACK_PREPROCESSORS
+from graders.hidden_tests import FEEDBACK_PREPROCESSORS, only_html
 from graders.programme import cohorts as cohorts_mod
 from graders.programme.cohorts import Cohort
 from graders.programme.grades import read_gradebook, submitted
@@ -70,6 +71,8 @@ def generate_feedback(settings: Settings, cohort_name: str, assignment: str) -> 
             raise UserError(
                 f"nbgrader generate_feedback failed for {assignment}: {outcome.get('error', '')[-600:]}"
             )
+        for folder in (cohort.course_dir / "feedback").glob(f"*/{assignment}"):
+            only_html(folder)
     for trainee in cohorts_mod.trainees(settings, cohort):
         if trainee.status == "dropped":
             continue
@@ -86,4 +89,38 @@ def generate_feedback(settings: Settings, cohort_name: str, assignment: str) -> 
     log.info(
         "feedback for %s: %d delivered, %d without", assignment, len(result.delivered), len(result.missing)
     )
+    return result
+
+
+def generate_course_feedback(course_dir: Path | str, assignment: str) -> FeedbackResult:
+    """Feedback for a plain nbgrader course directory (no cohort), with the same redaction.
+
+    Use it instead of `nbgrader generate_feedback` for courses with hidden tests: stock feedback shows
+    them (nbgrader #917)."""
+    course = Course.open(course_dir)
+    course.check_assignment(assignment)
+    config = course.config.copy()
+    config.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
+    api = NbGraderAPI(coursedir=course.coursedir(), config=config)
+    result = FeedbackResult(assignment=assignment)
+    autograded = Path(course.coursedir().autograded_directory)
+    autograded = autograded if autograded.is_absolute() else course.root / autograded
+    graded = sorted(p.parent.name for p in autograded.glob(f"*/{assignment}") if p.is_dir())
+    if not graded:
+        raise UserError(
+            f"no autograded submissions of {assignment!r} in {course.root}: run `bootcamp autograde` first"
+        )
+    outcome = api.generate_feedback(assignment, force=True)
+    result.log = outcome.get("log", "")
+    if not outcome.get("success"):
+        raise UserError(
+            f"nbgrader generate_feedback failed for {assignment}: {outcome.get('error', '')[-600:]}"
+        )
+    for student in graded:
+        folder = course.root / "feedback" / student / assignment
+        only_html(folder)
+        if folder.is_dir() and any(folder.glob("*.html")):
+            result.delivered[student] = folder
+        else:
+            result.missing[student] = "autograded, but no feedback was written (see the nbgrader log)"
     return result

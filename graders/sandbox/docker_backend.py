@@ -235,7 +235,12 @@ class DockerSandbox:
         if isinstance(started, Exception):
             raise SandboxUnavailable(f"could not start a sandbox container: {started}")
         try:
-            started.sock.sendall(job.encode(self.limits))
+            try:
+                started.sock.sendall(job.encode(self.limits))
+            except OSError as error:  # a timeout too: a huge notebook the runner stopped reading
+                raise SandboxError(
+                    f"the notebook could not be handed to the sandbox ({type(error).__name__}); is it unusually large?"
+                ) from None
             deadline = time.monotonic() + self.limits.notebook_timeout + 60
             try:
                 line = started.reader.readline(deadline)

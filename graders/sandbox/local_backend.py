@@ -75,7 +75,8 @@ class LocalSandbox:
             "MPLCONFIGDIR": str(home / ".matplotlib"),
             "JUPYTER_RUNTIME_DIR": str(home / ".runtime"),
             "JUPYTER_PATH": str(Path(sys.prefix) / "share" / "jupyter"),
-            "MPLBACKEND": "Agg",
+            # as stock nbgrader: figures become PNG outputs after each cell and are closed
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
             "LANG": "C.UTF-8",
             "PYTHONPATH": str(repo_root()),
             "BOOTCAMP_WORK_DIR": str(scratch / "work"),
