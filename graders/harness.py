@@ -15,6 +15,7 @@ torch are imported inside the functions that need them, because many notebooks u
 
 from __future__ import annotations
 
+import json
 import math
 import operator
 import random
@@ -37,6 +38,7 @@ __all__ = [
     "assert_no_loops",
     "final_step",
     "partial_credit",
+    "report_value",
     "self_check",
     "seeded",
     "time_budget",
@@ -558,3 +560,77 @@ def self_check(name: str) -> Iterator[None]:
         print(f"[x] {name}: not right yet: {reason}")
     else:
         print(f"[ok] {name}: correct")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Verdicts outside the kernel (see graders/verdicts.py)
+# ---------------------------------------------------------------------------------------------------
+
+REPORT_MIME = "application/vnd.bootcamp.check+json"
+
+
+def tag(value: Any) -> Any:
+    """A plain value as JSON that keeps the distinctions Python's `==` makes (tuple vs list, sets)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"float": repr(value)}
+    if isinstance(value, tuple):
+        return {"tuple": [tag(item) for item in value]}
+    if isinstance(value, list):
+        return [tag(item) for item in value]
+    if isinstance(value, dict):
+        return {"dict": [[tag(k), tag(v)] for k, v in value.items()]}
+    if isinstance(value, frozenset | set):
+        return {"set": [tag(item) for item in value]}
+    if isinstance(value, bytes):
+        return {"bytes": value.hex()}
+    raise TypeError(f"cannot carry a {_kind(value)}")
+
+
+def untag(value: Any) -> Any:
+    """The inverse of `tag`."""
+    if isinstance(value, list):
+        return [untag(item) for item in value]
+    if isinstance(value, dict):
+        ((key, inner),) = value.items()
+        if key == "float":
+            return float(inner)
+        if key == "tuple":
+            return tuple(untag(item) for item in inner)
+        if key == "dict":
+            return {untag(k): untag(v) for k, v in inner}
+        if key == "set":
+            return frozenset(untag(item) for item in inner)
+        if key == "bytes":
+            return bytes.fromhex(inner)
+        if key in ("array", "dtype"):
+            return {key: untag(inner)}
+        raise ValueError(f"unknown tag {key!r}")
+    return value
+
+
+def report_value(check_id: str, value: Any) -> None:
+    """Hands the value under test to the runner, which holds the expected value and gives the verdict.
+
+    The host rewrote the check into this call; the kernel never sees the expected value. Values go as
+    plain JSON (arrays as nested lists); anything that is not a plain value is reported as such and the
+    check fails, as the harness's own checks would fail it.
+    """
+    try:
+        if _is_array_like(value) and getattr(_as_ndarray(value, "value"), "ndim", 0) > 0:
+            payload: dict[str, Any] = {"value": {"array": tag(_plain(value, "the value"))}}
+        elif (
+            type(value).__module__.split(".")[0] in ("numpy", "pandas")
+            and "dtype" in type(value).__name__.lower()
+        ):
+            payload = {"value": {"dtype": str.__str__(str(value))}}
+        else:
+            payload = {"value": tag(_plain(value, "the value"))}
+    except Exception as error:  # the verdict is the runner's: it fails the check with this reason
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        payload = {"error": message[:300]}
+    payload["id"] = str(check_id)
+    from IPython.display import publish_display_data
+
+    publish_display_data({REPORT_MIME: json.dumps(payload)})

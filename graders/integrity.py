@@ -46,16 +46,64 @@ class CanaryPlan:
     canaries: dict[str, Canary] = field(default_factory=dict)
 
 
-def _random_like(value: Any, rng: random.Random) -> Any:
+# default tolerances of the checks whose literals we mutate: (rtol, atol)
+_TOLERANCES = {
+    "assert_close": (1e-6, 1e-9),
+    "assert_array_close": (1e-6, 1e-9),
+    "isclose": (1e-5, 1e-8),
+    "allclose": (1e-5, 1e-8),
+    "assert_allclose": (1e-7, 0.0),
+    "assert_almost_equal": (0.0, 1.5e-7),
+    "assert_array_almost_equal": (0.0, 1.5e-6),
+}
+
+
+def _decimals(value: float) -> int:
+    text = repr(value)
+    return len(text.split(".", 1)[1]) if "." in text and "e" not in text else 3
+
+
+def _similar(value: Any, rtol: float, atol: float, rng: random.Random) -> Any:
+    """A wrong value that looks like the original: same type, same magnitude, same style (49 -> 52,
+    0.25 -> 0.27, 'setosa' -> 'setosb'), and far enough outside the check's tolerance that honest code
+    certainly fails it. None when no such value exists."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value + rng.choice([-1, 1]) * rng.randint(10_007, 9_999_991)
+        step = max(1, round(abs(value) * rng.uniform(0.02, 0.15)))
+        changed = value + rng.choice([-1, 1]) * step
+        return changed if abs(changed - value) > 3 * (rtol * abs(value) + atol) else None
     if isinstance(value, float):
-        return round(value + rng.choice([-1, 1]) * rng.uniform(1_000.5, 999_999.5), 3)
-    if isinstance(value, str) and value:
-        return secrets.token_hex(rng.randint(3, 6))
+        if value == 0.0:
+            changed = round(rng.choice([-1, 1]) * rng.uniform(0.05, 0.5), 2)
+        else:
+            changed = value * (1 + rng.choice([-1, 1]) * rng.uniform(0.03, 0.2))
+            places = _decimals(value)
+            rounded = round(changed, places)
+            changed = rounded if rounded != value else round(changed, places + 1)
+        return changed if abs(changed - value) > 3 * (rtol * abs(value) + atol) else None
+    if isinstance(value, str):
+        spots = [i for i, char in enumerate(value) if char.isalnum() and char.isascii()]
+        if not spots:
+            return None
+        i = rng.choice(spots)
+        pool = "0123456789" if value[i].isdigit() else "abcdefghijklmnopqrstuvwxyz"
+        char = rng.choice([c for c in pool if c != value[i].lower()])
+        return value[:i] + (char.upper() if value[i].isupper() else char) + value[i + 1 :]
     return None
+
+
+def hidden_lines(source: str) -> set[int]:
+    """1-based numbers of the lines inside BEGIN/END HIDDEN TESTS regions."""
+    inside, found = False, set()
+    for number, line in enumerate(source.splitlines(), start=1):
+        if "BEGIN HIDDEN TESTS" in line:
+            inside = True
+        elif "END HIDDEN TESTS" in line:
+            inside = False
+        elif inside:
+            found.add(number)
+    return found
 
 
 def _always_run_statements(body: list[ast.stmt]) -> list[ast.stmt]:
@@ -72,9 +120,28 @@ def _always_run_statements(body: list[ast.stmt]) -> list[ast.stmt]:
     return statements
 
 
-def _expected_literals(tree: ast.Module) -> list[ast.Constant]:
-    """Literals that are an expected value: `assert x == 3`, `assert_close(x, 0.5)`, `np.isclose(x, 2)`."""
-    found: list[ast.Constant] = []
+def _tolerance(call: ast.Call, name: str) -> tuple[float, float] | None:
+    """The check's (rtol, atol): its literal keywords over the defaults; None when they are not literals."""
+    rtol, atol = _TOLERANCES.get(name, (0.0, 0.0))
+    for keyword in call.keywords:
+        if keyword.arg in ("rtol", "atol", "decimal"):
+            try:
+                value = float(ast.literal_eval(keyword.value))
+            except (ValueError, TypeError, SyntaxError):
+                return None
+            if keyword.arg == "rtol":
+                rtol = value
+            elif keyword.arg == "atol":
+                atol = value
+            else:
+                atol = 1.5 * 10 ** (-value)
+    return rtol, atol
+
+
+def _expected_literals(tree: ast.Module) -> list[tuple[ast.Constant, float, float]]:
+    """Literals that are an expected value, with the tolerance of their check: `assert x == 3`,
+    `assert_close(x, 0.5)`, `np.isclose(x, 2)`."""
+    found: list[tuple[ast.Constant, float, float]] = []
     for statement in _always_run_statements(tree.body):
         if isinstance(statement, ast.Assert):
             expression, checks = statement.test, _RAISING_CHECKS | _BOOLEAN_CHECKS
@@ -85,39 +152,49 @@ def _expected_literals(tree: ast.Module) -> list[ast.Constant]:
         if isinstance(expression, ast.Compare) and isinstance(statement, ast.Assert):
             if len(expression.ops) == 1 and isinstance(expression.ops[0], ast.Eq):
                 found.extend(
-                    side
+                    (side, 0.0, 0.0)
                     for side in (expression.left, expression.comparators[0])
                     if isinstance(side, ast.Constant)
                 )
         elif isinstance(expression, ast.Call):
             name = getattr(expression.func, "attr", None) or getattr(expression.func, "id", None)
-            if name in checks:
-                found.extend(arg for arg in expression.args[1:2] if isinstance(arg, ast.Constant))
-    return [c for c in found if not isinstance(c.value, bool) and isinstance(c.value, int | float | str)]
+            tolerance = _tolerance(expression, name) if name in checks else None
+            if tolerance is not None:
+                found.extend(
+                    (arg, *tolerance) for arg in expression.args[1:2] if isinstance(arg, ast.Constant)
+                )
+    return [
+        (c, rtol, atol)
+        for c, rtol, atol in found
+        if not isinstance(c.value, bool) and isinstance(c.value, int | float | str)
+    ]
 
 
 def _mutate(source: str, rng: random.Random) -> str | None:
-    """The cell's own text with one expected literal replaced, formatting and comments kept."""
+    """The cell's own text with one expected literal of its hidden tests changed to a plausible wrong
+    value, formatting and comments kept. Visible literals are never used: the trainee holds the released
+    notebook and could tell a changed visible test from the real one."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return None
-    candidates = _expected_literals(tree)
-    if not candidates:
-        return None
-    node = rng.choice(candidates)
-    new_value = _random_like(node.value, rng)
-    if new_value is None or node.end_lineno is None or node.end_col_offset is None:
-        return None
-    lines = source.splitlines(keepends=True)
-    if node.lineno != node.end_lineno:
-        return None
-    line = lines[node.lineno - 1]
-    # col offsets are in UTF-8 bytes
-    encoded = line.encode()
-    replaced = encoded[: node.col_offset] + repr(new_value).encode() + encoded[node.end_col_offset :]
-    lines[node.lineno - 1] = replaced.decode()
-    return "".join(lines)
+    hidden = hidden_lines(source)
+    candidates = [item for item in _expected_literals(tree) if item[0].lineno in hidden]
+    rng.shuffle(candidates)
+    for node, rtol, atol in candidates:
+        new_value = _similar(node.value, rtol, atol, rng)
+        if new_value is None or node.end_lineno is None or node.end_col_offset is None:
+            continue
+        if node.lineno != node.end_lineno:
+            continue
+        lines = source.splitlines(keepends=True)
+        line = lines[node.lineno - 1]
+        # col offsets are in UTF-8 bytes
+        encoded = line.encode()
+        replaced = encoded[: node.col_offset] + repr(new_value).encode() + encoded[node.end_col_offset :]
+        lines[node.lineno - 1] = replaced.decode()
+        return "".join(lines)
+    return None
 
 
 def plan_canaries(

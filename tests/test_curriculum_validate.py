@@ -137,8 +137,8 @@ def test_reference_scores_full_and_blank_scores_nothing_in_docker(tmp_path: Path
     failed = [r for r in results if not r.ok]
     assert failed == []
     checks = by_check(results)
-    assert checks["sandbox reference", "tiny-sums"].reason.startswith("5/5 in")
-    assert checks["sandbox blank", "tiny-sums"].reason.startswith("0/5 in")
+    assert checks["sandbox reference", "tiny-sums"].reason.startswith("5/5 autograded points in")
+    assert checks["sandbox blank", "tiny-sums"].reason.startswith("0/5 autograded points in")
 
 
 @pytest.mark.docker
@@ -153,3 +153,78 @@ def test_tests_that_pass_without_an_answer_fail_validation(tmp_path: Path) -> No
     blank = results["sandbox blank", "tiny-sums"]
     assert not blank.ok
     assert "the blank notebook scores 3/5, above 20%: the tests pass without an answer" in blank.reason
+
+
+CALIBRATION = """
+[[solutions]]
+label = "counts-instead"
+kind = "wrong"
+why = "returns how many values there are, the usual mix-up of sum and count"
+targets = ["tiny-test-total"]
+[solutions.cells]
+tiny-total = \"\"\"
+def total(values):
+    return float(len(values))
+\"\"\"
+
+[[solutions]]
+label = "builtin-sum"
+kind = "baseline"
+why = "the built-in sum: exactly what the task asks for, so the tests cannot tell it apart"
+targets = ["tiny-test-total"]
+[solutions.cells]
+tiny-total = \"\"\"
+def total(values):
+    return float(sum(values))
+\"\"\"
+"""
+
+
+def write_calibration(root: Path, text: str) -> None:
+    folder = root / "modules" / "tiny-sums" / "calibration"
+    folder.mkdir(exist_ok=True)
+    (folder / "tiny-sums.toml").write_text(text)
+
+
+def test_calibration_files_are_checked_without_a_sandbox(tmp_path: Path) -> None:
+    root = programme(tmp_path)
+    write_calibration(
+        root, CALIBRATION.replace('targets = ["tiny-test-total"]', 'targets = ["tiny-total"]', 1)
+    )
+    results = by_check(validate(load_catalogue(root), ValidateOptions(module="tiny-sums", sandbox=None)))
+    row = results["calibration file", "tiny-sums"]
+    assert not row.ok and "'tiny-total' is not an autograded test cell" in row.reason
+
+    def add_metric_cell(notebook) -> None:  # type: ignore[no-untyped-def]
+        cell = nbformat.v4.new_code_cell(
+            "from graders import harness\nharness.partial_credit(total([1.0]), 0, 1, 1)"
+        )
+        cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "points": 1,
+                                     "grade_id": "tiny-test-quality", "schema_version": 3, "task": False}  # fmt: skip
+        notebook.cells.append(cell)
+
+    write_calibration(root, CALIBRATION)
+    edit_notebook(root, add_metric_cell)
+    results = by_check(validate(load_catalogue(root), ValidateOptions(module="tiny-sums", sandbox=None)))
+    row = results["calibration file", "tiny-sums"]
+    assert (
+        not row.ok and "'tiny-test-quality' scores a model's quality but no baseline targets it" in row.reason
+    )
+
+
+@pytest.mark.docker
+def test_the_gate_fails_a_baseline_the_tests_cannot_tell_apart_and_passes_a_caught_mistake(
+    tmp_path: Path,
+) -> None:
+    root = programme(tmp_path)
+    write_calibration(root, CALIBRATION)
+    results = by_check(validate(load_catalogue(root), ValidateOptions(module="tiny-sums", sandbox="docker")))
+    assert results["calibration file", "tiny-sums"].ok
+    wrong = results["sandbox calibration-counts-instead", "tiny-sums"]
+    assert wrong.ok and wrong.reason.startswith("wrong 'counts-instead' earns 0/3 on its targets"), (
+        wrong.reason
+    )
+    baseline = results["sandbox calibration-builtin-sum", "tiny-sums"]
+    assert not baseline.ok
+    assert "baseline 'builtin-sum' earns 3/3 on its targets, but may earn at most 1.5" in baseline.reason
+    assert results["sandbox reference", "tiny-sums"].ok

@@ -7,6 +7,7 @@ through a thread-local context set by graders.autograde.pipeline.
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from nbgrader import utils
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from graders import integrity
+from graders import integrity, verdicts
 from graders.sandbox import Job, SandboxError, SandboxUnavailable
 
 _context = threading.local()
@@ -99,6 +100,36 @@ def _setup_failures(code_cells: list[tuple[int, NotebookNode]]) -> list[str]:
     return found
 
 
+def _invalid_partial_credit(code_cells: list[tuple[int, NotebookNode]], test_ids: list[str]) -> list[str]:
+    """Displayed partial credit that no honest check makes: not a number, not finite, negative or over
+    the cell's points. nbgrader would give such a value FULL points (or crash), so the cell scores 0
+    here and the submission is held for review."""
+    reasons = []
+    for index, cell in code_cells:
+        if f"c{index}" not in test_ids or "partial_credit(" not in cell.source:
+            continue
+        for output in cell.outputs:
+            if output.output_type == "error":
+                break
+            if output.output_type != "execute_result":
+                continue
+            text = output.get("data", {}).get("text/plain", "")
+            text = "".join(text) if isinstance(text, list) else str(text)
+            points = float(cell.metadata.get("nbgrader", {}).get("points") or 0)
+            try:
+                value = float(text)
+            except ValueError:
+                value = math.nan
+            if not (math.isfinite(value) and 0 <= value <= points):
+                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "?")
+                reasons.append(
+                    f"cell {grade_id!r} displayed {text[:40]!r} as its partial credit (0..{points:g})"
+                )
+                cell.outputs = [_error("IntegrityError", "invalid partial credit: held for review")]
+            break
+    return reasons
+
+
 _EVENT_TEXT = {
     "cell_timeout": "a cell ran past its time limit",
     "notebook_timeout": "the notebook ran past its time limit",
@@ -118,10 +149,17 @@ class SandboxExecute(NbGraderPreprocessor):
         outcome.executed = True
 
         code_cells = [(index, cell) for index, cell in enumerate(nb.cells) if cell.cell_type == "code"]
-        cells = [{"id": f"c{index}", "source": cell.source} for index, cell in code_cells]
         test_ids = [
             f"c{index}" for index, cell in code_cells if utils.is_grade(cell) and not utils.is_solution(cell)
         ]
+        cells, checks = [], []
+        for index, cell in code_cells:
+            source = cell.source
+            if f"c{index}" in test_ids:
+                # checks with literal expected values are judged by the runner, outside the kernel
+                source, moved = verdicts.extract_checks(f"c{index}", source)
+                checks.extend(check.for_runner() for check in moved)
+            cells.append({"id": f"c{index}", "source": source})
         plan = integrity.plan_canaries(cells, test_ids, rng=random.SystemRandom())
         job_dir = Path(resources["metadata"]["path"])
 
@@ -129,7 +167,7 @@ class SandboxExecute(NbGraderPreprocessor):
         failure = ""
         context.host_lock.release()
         try:
-            job = Job(cells=plan.cells, files=Job.collect_files(job_dir), probe=context.probe)
+            job = Job(cells=plan.cells, files=Job.collect_files(job_dir), probe=context.probe, checks=checks)
             result = context.sandbox.run(job)
         except SandboxUnavailable:
             raise  # grading itself failed: nbgrader discards this submission's partial output
@@ -169,9 +207,10 @@ class SandboxExecute(NbGraderPreprocessor):
             if text not in outcome.events:
                 outcome.events.append(text)
 
+        bad_credit = _invalid_partial_credit(code_cells, test_ids)
         outcome.setup_failures = _setup_failures(code_cells)
         outcome.reasons.extend(outcome.setup_failures)
-        tampering = integrity.judge(plan, result)
+        tampering = integrity.judge(plan, result) + bad_credit
         if tampering:
             outcome.flagged = True
             outcome.reasons.extend(tampering)

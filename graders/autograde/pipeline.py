@@ -359,7 +359,8 @@ def shared_setup_failures(results: list[SubmissionResult]) -> list[str]:
     for result in executed[1:]:
         common &= set(result.setup_failures)
     return [
-        f"every graded submission failed in the same instructor cell, so their scores say nothing: {failure}"
+        f"every graded submission failed in the same instructor cell, so the course's set-up is at fault, "
+        f"not the trainees; fix it and grade again with --force: {failure}"
         for failure in sorted(common)
     ]
 

@@ -25,6 +25,7 @@ from typing import Any
 import nbformat
 
 from graders.curriculum.calibration import (
+    CalibrationSolution,
     autograded_cells,
     calibrated_notebook,
     judge,
@@ -395,15 +396,18 @@ def cell_scores(course: Path, assignment: Assignment, student: str) -> dict[str,
 
 
 def grade_in_sandbox(
-    course: Path, assignment: Assignment, release: Path, options: ValidateOptions
+    course: Path,
+    assignment: Assignment,
+    release: Path,
+    options: ValidateOptions,
+    solutions: list[CalibrationSolution],
 ) -> list[CheckResult]:
     """Grades the reference solution, the blank notebook and the calibration solutions; checks each
     one's score against its bound and the time budget."""
     from graders.autograde import AutogradeOptions, autograde
 
     reference = _read_notebook(assignment.notebook)
-    solutions, problems = load_calibration(assignment, reference)
-    results = [_result("calibration file", assignment.name, problems, f"{len(solutions)} solutions")]
+    results: list[CheckResult] = []
     _submit(course, assignment, release, REFERENCE, assignment.notebook)
     _submit(course, assignment, release, BLANK, release / assignment.notebook.name)
     for solution in solutions:
@@ -466,10 +470,12 @@ def check_assignment(
     results = [CheckResult("nbgrader generate", assignment.name, True, "release built")]
     leaks = find_leaks(assignment.notebook, release / assignment.notebook.name)
     results.append(_result("no leaks in release", assignment.name, leaks, "no solution or hidden test text"))
+    solutions, problems = load_calibration(assignment, _read_notebook(assignment.notebook))
+    results.append(_result("calibration file", assignment.name, problems, f"{len(solutions)} solutions"))
     if options.sandbox is None or leaks:
         return results
     try:
-        results += grade_in_sandbox(course, assignment, release, options)
+        results += grade_in_sandbox(course, assignment, release, options, [] if problems else solutions)
     except UserError as error:
         results.append(CheckResult("sandbox", assignment.name, False, str(error)))
     except Exception as error:  # a crash in grading must become a failed check, not a traceback

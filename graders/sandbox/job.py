@@ -54,6 +54,7 @@ class Job:
     cells: list[dict[str, str]]
     files: dict[str, bytes] = field(default_factory=dict)
     probe: bool = True
+    checks: list[dict[str, Any]] = field(default_factory=list)  # verdicts the runner gives (verdicts.py)
 
     def encode(self, limits: Limits) -> bytes:
         document = {
@@ -65,6 +66,7 @@ class Job:
             ],
             "limits": limits.for_runner(),
             "probe": self.probe,
+            "checks": self.checks,
         }
         return json.dumps(document).encode() + b"\n"
 

@@ -1,8 +1,15 @@
 """Runs INSIDE the kernel: a fingerprint of the state that decides whether a test cell passes.
 
 The runner compares it before and after each cell. A change (an AST transformer, a silenced traceback,
-a patched assert helper) is reported for review. Student code can also patch this module, so the probe
-is a tripwire, not a proof: canary cells judge the effect from outside the kernel.
+a patched assert helper, a replaced numpy function a hidden metric relies on) is reported for review.
+
+Two layers. `fingerprint` describes where each piece comes from (installed code or a notebook cell).
+`arm`, run by the runner before any student code, records the *identity* of every watched object (the
+hook lists themselves and each member, numpy's and the harness's functions, key builtins) and leaves
+a checker under a random name chosen per kernel; the runner calls that checker, not this module's
+attributes, so replacing `probe.fingerprint` or a list's `__len__` no longer blinds it. Student code can
+still reach anything in its own process, so the probe is a tripwire, not a proof: verdicts outside the
+kernel (graders.verdicts) and canary cells judge the effect from outside.
 """
 
 from __future__ import annotations
@@ -97,3 +104,77 @@ def fingerprint() -> str:
         for name in ("assert_close", "assert_equal", "partial_credit"):
             state[f"harness.{name}"] = _origin(getattr(harness, name, None))
     return json.dumps(state, sort_keys=True)
+
+
+_IDENTITY_BUILTINS = _BUILTINS + (
+    "open", "type", "repr", "str", "min", "max", "sorted", "any", "all", "compile", "exec", "eval",
+    "getattr", "setattr", "Exception", "BaseException", "KeyboardInterrupt",
+)  # fmt: skip
+_HOOK_LISTS = ("ast_transformers", "input_transformers_post", "input_transformers_cleanup")
+_WATCHED_EVENTS = ("pre_run_cell", "pre_execute")
+_WATCHED_MODULES = ("numpy", "numpy.testing", "numpy.linalg", "graders.harness", "sklearn.metrics")
+
+
+def _members(items: object) -> tuple[int, ...]:
+    # list.__iter__ reads the real items even when a list subclass lies about its length or iteration
+    return tuple(id(item) for item in list.__iter__(items)) if isinstance(items, list) else (-1,)
+
+
+def identities() -> dict[str, object]:
+    """The identity (type and id) of every object whose replacement could change a test's outcome."""
+    from IPython import get_ipython
+
+    ip = get_ipython()
+    table: dict[str, object] = {}
+    for name in _HOOK_LISTS:
+        items = vars(ip).get(name, getattr(ip, name, None))
+        table[name] = (type(items) is list, id(items), _members(items))
+    for event in _WATCHED_EVENTS:
+        callbacks = ip.events.callbacks.get(event)
+        table[f"events.{event}"] = (type(callbacks) is list, id(callbacks), _members(callbacks))
+    table["events.callbacks"] = (type(ip.events.callbacks) is dict, id(ip.events.callbacks))
+    table["sys.excepthook"] = id(sys.excepthook)
+    table["sys.displayhook"] = id(sys.displayhook)
+    for name in _SHELL_METHODS:
+        table[f"shell.{name}"] = (
+            id(vars(type(ip)).get(name, getattr(type(ip), name, None))),
+            name in vars(ip),
+        )
+    for name in _IDENTITY_BUILTINS:
+        table[f"builtins.{name}"] = id(vars(builtins).get(name))
+    for module_name in _WATCHED_MODULES:
+        module = sys.modules.get(module_name)
+        if module is None:
+            continue
+        for name, value in list(vars(module).items()):
+            if callable(value) and not name.startswith("__"):
+                table[f"{module_name}.{name}"] = id(value)
+    return table
+
+
+def arm(token: str) -> None:
+    """Records the identities before any student code runs and leaves the checker at builtins.<token>.
+
+    numpy and the harness are imported first, so that a notebook that patches them in the same cell
+    that imports them is still compared with the real ones."""
+    import importlib
+
+    for name in ("numpy", "numpy.testing", "graders.harness"):
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - an image without numpy watches what it has
+            pass
+    baseline = identities()
+    describe, take = fingerprint, identities  # held here: later changes to this module do not matter
+    loads, dumps = json.loads, json.dumps
+
+    def check() -> str:
+        state = loads(describe())
+        now = take()
+        changed = sorted(key for key, value in baseline.items() if now.get(key) != value)
+        for key, value in now.items():  # watched modules imported later: remember their first state
+            baseline.setdefault(key, value)
+        state["identity"] = changed[:20]
+        return dumps(state, sort_keys=True)
+
+    vars(builtins)[token] = check

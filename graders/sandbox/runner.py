@@ -15,6 +15,7 @@ import ctypes
 import json
 import os
 import queue
+import secrets
 import signal
 import sys
 import time
@@ -139,6 +140,7 @@ class Runner:
         self.kc: Any = None
         self.events: list[dict[str, Any]] = []
         self.kernel_dead_reason = ""
+        self.probe_expression = PROBE_EXPRESSION  # until arm_probe names the armed checker
         self.configure({})
 
     def configure(self, limits: dict[str, Any]) -> None:
@@ -174,6 +176,15 @@ class Runner:
         self.kc = self.km.client()
         self.kc.start_channels(hb=False)
         self.kc.wait_for_ready(timeout=60)
+        self.arm_probe()
+
+    def arm_probe(self) -> None:
+        """Before any student code: the probe records identities and hides its checker under a name
+        chosen here (see probe.arm); the runner calls it through that name from now on."""
+        token = "_bootcamp_" + secrets.token_hex(8)
+        arm = f"__import__('graders.sandbox.probe', fromlist=['arm']).arm({token!r})"
+        self.run_cell(arm, silent=True)
+        self.probe_expression = f"__import__('builtins').__dict__[{token!r}]()"
 
     def _raise_kernel_oom_score(self) -> None:
         """Under the memory limit the OOM killer should pick the kernel, never the runner."""
@@ -319,7 +330,7 @@ class Runner:
         if not self.kernel_alive():
             return None
         msg_id = self.kc.execute(
-            "", silent=True, store_history=False, user_expressions={"p": PROBE_EXPRESSION}
+            "", silent=True, store_history=False, user_expressions={"p": self.probe_expression}
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -369,6 +380,123 @@ def oom_killed() -> bool:
     return False
 
 
+REPORT_MIME = "application/vnd.bootcamp.check+json"
+
+
+def _unwrap(value: Any, kind: str) -> Any:
+    """A reported array or dtype as the value the original check would have compared."""
+    if isinstance(value, dict) and "dtype" in value:
+        return value["dtype"]
+    if isinstance(value, dict) and "array" in value:
+        inner = value["array"]
+        if kind != "eq":
+            return inner
+        flat = inner
+        while isinstance(flat, list) and len(flat) == 1:
+            flat = flat[0]
+        if isinstance(flat, list):
+            raise ValueError(
+                "The truth value of an array with more than one element is ambiguous. Use a.any() or a.all()"
+            )
+        return flat
+    return value
+
+
+def judge_check(check: dict[str, Any], reports: list[dict[str, Any]]) -> str | None:
+    """None when the reported value passes the check; otherwise the failure message for the cell.
+    A partial-credit check that passes leaves its points in check["score"]."""
+    from graders import harness
+
+    found = [report for report in reports if report.get("id") == check["id"]]
+    name = str(check.get("name") or "value")
+    if not found:
+        return f"{name}: the check did not run"
+    if len(found) > 1:
+        return f"{name}: the check reported more than one value"
+    report = found[0]
+    if "error" in report:
+        return str(report["error"])[:300]
+    kind = check["kind"]
+    try:
+        actual = _unwrap(harness.untag(report.get("value")), kind)
+        expected = harness.untag(check["expected"])
+        if kind == "eq":
+            return None if actual == expected else ""
+        if kind == "partial_credit":
+            low, high, points = expected
+            check["score"] = harness.partial_credit(actual, low, high, points)
+            return None
+        if kind in ("assert_close", "assert_array_close"):
+            getattr(harness, kind)(
+                actual,
+                expected,
+                rtol=check["rtol"],
+                atol=check["atol"],
+                name=name,
+                hidden=check.get("hidden", False),
+            )
+        elif kind == "assert_equal":
+            harness.assert_equal(actual, expected, name=name, hidden=check.get("hidden", False))
+        elif kind == "np_assert_allclose":
+            import numpy.testing
+
+            numpy.testing.assert_allclose(actual, expected, rtol=check["rtol"], atol=check["atol"])
+        elif kind == "np_assert_array_equal":
+            import numpy.testing
+
+            numpy.testing.assert_array_equal(actual, expected)
+        else:
+            return f"{name}: unknown kind of check {kind!r}"
+    except AssertionError as error:
+        message = str(error).strip()
+        return message.splitlines()[0][:300] if kind.startswith("assert_") else "values differ"
+    except Exception as error:  # noqa: BLE001 - a value the comparison cannot read fails the check
+        return f"{type(error).__name__}: {str(error)[:200]}"
+    return None
+
+
+def apply_verdicts(outcome: dict[str, Any], checks: list[dict[str, Any]]) -> None:
+    """Strips check reports from a cell's outputs and adds an error when one of its checks failed."""
+    reports = []
+    kept = []
+    for output in outcome.get("outputs", []):
+        payload = (
+            output.get("data", {}).get(REPORT_MIME) if output.get("output_type") == "display_data" else None
+        )
+        if payload is None:
+            kept.append(output)
+            continue
+        try:
+            report = json.loads(payload) if isinstance(payload, str) else payload
+        except ValueError:
+            report = {}
+        if isinstance(report, dict):
+            reports.append(report)
+    if any(check["kind"] == "partial_credit" for check in checks):
+        # the points are the runner's to display: anything the kernel displayed as a result is dropped
+        kept = [output for output in kept if output.get("output_type") != "execute_result"]
+    outcome["outputs"] = kept
+    already_failed = any(o.get("output_type") == "error" for o in kept)
+    for check in checks:
+        message = judge_check(check, reports)
+        if message is None and "score" in check:
+            kept.append(
+                {
+                    "output_type": "execute_result",
+                    "data": {"text/plain": repr(float(check.pop("score")))},
+                    "metadata": {},
+                    "execution_count": outcome.get("execution_count"),
+                }
+            )
+            continue
+        if message is None or (already_failed and message.endswith("the check did not run")):
+            continue
+        kept.append(error_output("AssertionError", message))
+        if outcome.get("status") == "ok":
+            outcome["status"] = "error"
+        already_failed = True
+
+
 def compare_probes(baseline: dict[str, Any], current: dict[str, Any] | None) -> list[str]:
     """Names the grading-relevant pieces of kernel state that changed since the kernel started."""
     if current is None:
@@ -391,6 +519,9 @@ def run_job(job: dict[str, Any], runner: Runner) -> dict[str, Any]:
     runner.write_files(job.get("files", []))
     baseline = runner.probe() if job.get("probe", True) else None
     integrity: list[dict[str, Any]] = []
+    checks: dict[str, list[dict[str, Any]]] = {}
+    for check in job.get("checks", []):
+        checks.setdefault(check["cell"], []).append(check)
     cells = []
     for cell in job["cells"]:
         if time.monotonic() >= deadline:
@@ -402,6 +533,7 @@ def run_job(job: dict[str, Any], runner: Runner) -> dict[str, Any]:
         else:
             outcome = runner.run_cell(cell["source"], deadline=deadline)
         outcome["id"] = cell["id"]
+        apply_verdicts(outcome, checks.get(cell["id"], []))
         cells.append(outcome)
         if baseline is not None and outcome["status"] not in ("not_run", "dead"):
             changes = compare_probes(baseline, runner.probe())

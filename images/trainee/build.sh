@@ -11,17 +11,21 @@ PIP="$VENV/bin/pip"; [ -x "$PIP" ] || PIP="python3 -m pip"
 
 docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 || bash "$ROOT/images/base/build.sh" "$BASE_IMAGE"
 
-say "collecting trainee wheels for Python 3.11.2 into ${WHEELS#$ROOT/}"
-mkdir -p "$WHEELS"
-$PIP download -q --python-version 3.11.2 --only-binary=:all: -d "$WHEELS" -r "$HERE/requirements.txt" 2> >(grep -v "is ignored: it is neither" >&2) \
-    || die "pip download failed (is PyPI reachable?)"
-
 CONTEXT="$(mktemp -d /tmp/bootcamp-trainee-ctx.XXXXXX)"
 trap 'rm -rf "$CONTEXT"' EXIT
+# One list of course libraries for every image: the course's (with torch), then the server's own.
+{ grep -hv '^-r' "$ROOT/images/course/requirements.txt" "$ROOT/images/course/requirements-dl.txt"; cat "$HERE/requirements.txt"; } \
+    > "$CONTEXT/requirements.txt"
+
+say "collecting trainee wheels for Python 3.11.2 into ${WHEELS#$ROOT/}"
+mkdir -p "$WHEELS"
+$PIP download -q --python-version 3.11.2 --only-binary=:all: -d "$WHEELS" -r "$CONTEXT/requirements.txt" 2> >(grep -v "is ignored: it is neither" >&2) \
+    || die "pip download failed (is PyPI reachable?)"
+
 # Only graders.harness (what test cells import) goes in: never the hub, grading or course code.
 mkdir -p "$CONTEXT/graders"
 cp "$ROOT/graders/__init__.py" "$ROOT/graders/harness.py" "$CONTEXT/graders/"
-cp "$HERE/Dockerfile" "$HERE/requirements.txt" "$HERE/nbgrader_config.py" "$CONTEXT/"
+cp "$HERE/Dockerfile" "$HERE/nbgrader_config.py" "$CONTEXT/"
 cp -al "$WHEELS" "$CONTEXT/wheels" 2>/dev/null || cp -r "$WHEELS" "$CONTEXT/wheels"
 
 say "building $TAG (base $BASE_IMAGE)"
