@@ -60,6 +60,23 @@ def graded(tmp_path_factory, docker_client):
         "duplicate-grade-id": break_metadata,
     }.items():
         demo_course.submit(course, name, raw=_edited(course, change))
+    demo_course.submit(
+        course,
+        "cells-not-a-list",
+        raw=json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": 5}).encode(),
+    )
+
+    def list_grade_id(cells):
+        _cell(cells, "test_add")["metadata"]["nbgrader"]["grade_id"] = ["test_add"]
+
+    demo_course.submit(course, "list-grade-id", raw=_edited(course, list_grade_id))
+    deep = (
+        b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": '
+        + b"[" * 100_000
+        + b"]" * 100_000
+        + b"}"
+    )
+    demo_course.submit(course, "deep-json", raw=deep)
     report = autograde(course, "ps1", options=AutogradeOptions(jobs=2))
     return {r.student: r for r in report.results}
 
@@ -104,3 +121,28 @@ def test_deleted_test_cell_is_reported(graded):
     assert any("test_add" in m and "deleted" in m for m in result.messages), result.messages
     assert result.status == "graded"
     assert result.score <= 7.0  # the deleted test's points are not given away
+
+
+@pytest.mark.parametrize("student", ["cells-not-a-list", "list-grade-id", "deep-json"])
+def test_structurally_broken_notebooks_are_that_trainees_failure_not_ours(graded, student):
+    result = graded[student]
+    assert result.status == "failed", result  # not "error": grading itself worked
+    assert result.reasons and result.reasons[0], result
+
+
+def test_a_clean_regrade_clears_an_earlier_flag(tmp_path, docker_client):
+    from nbgrader.api import Gradebook
+
+    course = demo_course.create_course(tmp_path / "course")
+    strip = "import ast\nclass S(ast.NodeTransformer):\n    def visit_Assert(self, node):\n        return ast.Pass()\nget_ipython().ast_transformers.append(S())\n"
+    demo_course.submit(course, "sam", {**RIGHT, "add": strip + RIGHT["add"]})
+    first = autograde(course, "ps1", options=AutogradeOptions(jobs=1))
+    assert first.results[0].status == "flagged"
+    import shutil
+
+    shutil.rmtree(course / "submitted" / "sam")
+    demo_course.submit(course, "sam", RIGHT)
+    second = autograde(course, "ps1", options=AutogradeOptions(jobs=1, force=True))
+    assert second.results[0].status == "graded" and second.results[0].score == 10.0
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        assert not gb.find_submission_notebook("problems", "ps1", "sam").flagged

@@ -73,12 +73,15 @@ def write_track(
     capstone: str = "cap",
     demo: str = "demo",
     max_hours: float = 40,
+    min_hours: float | None = None,
 ) -> Path:
     """A track file whose week N teaches weeks[N - 1]."""
     text = (
         f'name = "{name}"\ntitle = "Test track"\nmax_hours_per_week = {max_hours}\n'
         f'midterm_project = "{midterm}"\ncapstone = "{capstone}"\ndemo_day = "{demo}"\n'
     )
+    if min_hours is not None:
+        text += f"min_hours_per_week = {min_hours}\n"
     for number, modules in enumerate(weeks, start=1):
         listed = ", ".join(f'"{m}"' for m in modules)
         text += f'\n[[weeks]]\nweek = {number}\ntheme = "Week {number}"\nmodules = [{listed}]\n'

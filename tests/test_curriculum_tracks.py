@@ -86,6 +86,15 @@ def test_a_week_over_full_time_is_reported(tmp_path: Path) -> None:
     )
 
 
+def test_a_week_under_the_tracks_minimum_is_reported(tmp_path: Path) -> None:
+    weeks = small_programme(tmp_path)
+    hours = week_hours(load_track(write_track(tmp_path, "probe", weeks), []), load_catalogue(tmp_path))
+    lightest = min(hours, key=hours.get)
+    problems = problems_for(tmp_path, weeks, min_hours=hours[lightest] + 1)
+    assert any(f"week {lightest} plans {hours[lightest]:g} hours, fewer than" in p for p in problems)
+    assert not any("fewer than" in p for p in problems_for(tmp_path, weeks, min_hours=min(hours.values())))
+
+
 def test_milestones_midterm_in_the_middle_capstone_after_demo_last(tmp_path: Path) -> None:
     small_programme(tmp_path)
     weeks = [["basics", "models", "mid"], ["extra"], ["cap", "demo"], ["cap"], ["cap"], ["cap"]]

@@ -291,7 +291,8 @@ def test_feedback_never_carries_hidden_tests_or_integrity_reasons(runs):
             assert secret not in text, (student, secret)
     flagged_page = next((course / "feedback" / "blinded-probe" / ASSIGNMENT).glob("*.html")).read_text()
     assert "held for review" in flagged_page
-    assert "ast_transformers" not in flagged_page and "hidden check" not in flagged_page
+    # the reasons (for instructors) never reach the page; the attack's own source naturally does
+    assert "grading machinery" not in flagged_page and "hidden check" not in flagged_page
 
 
 def test_zero_point_partial_credit_says_tests_failed(runs):

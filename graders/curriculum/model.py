@@ -93,6 +93,7 @@ class Track:
     capstone: str
     demo_day: str
     max_hours_per_week: float = 40
+    min_hours_per_week: float = 0  # a full-time track declares the least a week must plan (e.g. 35)
 
     @property
     def slugs(self) -> list[str]:

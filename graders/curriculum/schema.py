@@ -47,7 +47,16 @@ MODULE_KEYS = {
 ASSIGNMENT_KEYS = {"name", "title", "points", "time_budget_s", "image", "kind"}
 DATASET_KEYS = {"name", "source", "licence", "rows", "used_in"}
 DELIVERABLE_KEYS = {"id", "title", "description"}
-TRACK_KEYS = {"name", "title", "max_hours_per_week", "midterm_project", "capstone", "demo_day", "weeks"}
+TRACK_KEYS = {
+    "name",
+    "title",
+    "max_hours_per_week",
+    "min_hours_per_week",
+    "midterm_project",
+    "capstone",
+    "demo_day",
+    "weeks",
+}
 WEEK_KEYS = {"week", "theme", "modules", "milestone"}
 
 
@@ -303,5 +312,6 @@ def load_track(file: Path, problems: list[Problem]) -> Track | None:
         capstone=fields.text("capstone"),
         demo_day=fields.text("demo_day"),
         max_hours_per_week=fields.number("max_hours_per_week", required=False) or 40,
+        min_hours_per_week=fields.number("min_hours_per_week", required=False, positive=False) or 0,
     )
     return track

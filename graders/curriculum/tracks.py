@@ -97,6 +97,12 @@ def check_track(track: Track, catalogue: Catalogue) -> list[Problem]:
                 f"week {number} plans {hours:g} hours, more than {limit:g}",
                 "spread a module over more weeks or move one to a lighter week",
             )
+        elif hours < track.min_hours_per_week:
+            problem(
+                f"week {number} plans {hours:g} hours, fewer than the track's min_hours_per_week "
+                f"{track.min_hours_per_week:g}",
+                "give the week more material or spread fewer modules over it",
+            )
 
     _check_milestones(track, catalogue, problem)
     return problems
