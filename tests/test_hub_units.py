@@ -203,3 +203,34 @@ def test_hidden_tests_and_their_tracebacks_are_redacted():
     assert "secret-answer" not in redacted.source and "secret-answer" not in str(redacted.outputs)
     assert "assert f(1) == 1" in redacted.source and "print('after')" in redacted.source
     assert "failed" in redacted.outputs[0]["text"]
+
+
+def test_a_failure_of_grading_itself_is_retried_then_shown_to_instructors_not_blamed_on_the_trainee(
+    service: GradingService, monkeypatch
+):
+    """The cohort's course has no gradebook yet (an instructor's set-up step is missing): nothing the
+    trainee did. The service retries with back-off, then records an instructor-facing 'error'."""
+    from graders.hub import grading_service
+
+    monkeypatch.setattr(grading_service, "RETRY_BASE_S", 0.0)  # the back-off's length, not its logic
+    _submit(service, "alice", 1)
+    service.scan()
+    statuses = []
+    for _ in range(grading_service.MAX_ATTEMPTS):
+        graded = service.grade_next()
+        statuses.append((graded.status, graded.attempts))
+    assert statuses == [("queued", 1), ("queued", 2), ("error", 3)]
+    final = service.queue.all()[0]
+    assert "no gradebook" in final.message and "failed 3 times" in final.message
+    notices = list(
+        CohortExchange(root=service.hub.exchange_root, cohort="c1").feedback("alice").glob("*.html")
+    )
+    assert len(notices) == 1 and "problem on our side, not in your work" in notices[0].read_text()
+    assert service.grade_next() is None  # a dead letter is not picked up again
+
+
+def test_retries_wait_for_their_back_off(service: GradingService):
+    _submit(service, "alice", 1)
+    service.scan()
+    assert service.grade_next().status == "queued"
+    assert service.grade_next() is None  # 5 s have not passed

@@ -33,7 +33,7 @@ from graders.autograde.execute import FlagForReview, GradingContext, SandboxExec
 from graders.autograde.inspect import describe_changes
 from graders.course_image import course_image
 from graders.errors import UserError
-from graders.sandbox import Limits, SandboxError, open_sandbox
+from graders.sandbox import Limits, LongLivedSandboxes, SandboxError, open_sandbox
 from graders.untrusted import UntrustedCopyError, copy_untrusted_tree
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ class AutogradeOptions:
     memory_mb: int = 1536
     force: bool = True  # regrade even when autograded/ is up to date (nbgrader's --force)
     probe: bool = True  # kernel-state tripwire between cells
+    sandboxes: LongLivedSandboxes | None = None  # a service's open sandboxes; None: open and close our own
 
 
 @dataclass
@@ -426,7 +427,10 @@ def autograde(
     # one container more than workers boots while the others execute, unless there is nothing left to grade
     pool_size = max(jobs, min(jobs + 1, len(names)))
     with shared_engines():
-        sandbox = open_sandbox(options.sandbox, image=image, limits=limits, pool_size=pool_size)
+        if options.sandboxes is not None:
+            sandbox = options.sandboxes.get(options.sandbox, image, limits)
+        else:
+            sandbox = open_sandbox(options.sandbox, image=image, limits=limits, pool_size=pool_size)
         pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
         try:
             grader = _Grader(course, assignment, config, sandbox, host_lock, options.probe, cancelled)
@@ -448,7 +452,8 @@ def autograde(
         finally:
             # on an interrupt, closing the sandbox first ends the workers' waits at once
             pool.shutdown(wait=not cancelled.is_set(), cancel_futures=True)
-            sandbox.close()
+            if options.sandboxes is None:
+                sandbox.close()
             if cancelled.is_set():
                 pool.shutdown(wait=True)
     report.results.sort(key=lambda r: r.student)

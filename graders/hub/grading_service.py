@@ -24,17 +24,24 @@ from graders.hub import feedback
 from graders.hub.exchange import CohortExchange
 from graders.hub.queue import Submission, SubmissionQueue
 from graders.hub.settings import HubSettings
+from graders.sandbox import LongLivedSandboxes
 from graders.settings import Settings
 from graders.untrusted import UntrustedCopyError, copy_untrusted_tree
 
 log = logging.getLogger("graders.hub.grading")
 
-SETTLE_S = 0.5  # a submission folder must be this still before we read it (nbgrader writes in steps)
+SETTLE_S = 0.25  # a submission folder must be this still before we read it (nbgrader writes in steps)
+MAX_ATTEMPTS = 3  # a failure of grading itself (no sandbox, engine gone) is retried this often
+RETRY_BASE_S = 5.0  # then after 5 s, 10 s, ... before it becomes an instructor's "error"
+
+# What a grading result means for the queue. "error" is grading itself failing: retried, never the
+# trainee's failure.
+QUEUE_STATUS = {"graded": "done", "flagged": "done", "skipped": "done", "failed": "failed", "error": "retry"}
 
 
 @dataclass
 class Outcome:
-    status: str  # done | failed | rejected
+    status: str  # done | failed | rejected | retry (grading itself failed; try again later)
     score: float | None = None
     max_score: float | None = None
     message: str = ""
@@ -56,6 +63,8 @@ class GradingService:
         self.hub = hub
         self.queue = SubmissionQueue(hub.grading_db)
         self.stopping = False
+        # one sandbox (and its warm pool) per image and limits for the service's lifetime
+        self.sandboxes = LongLivedSandboxes(pool_size=2)
 
     # -- 1. scan -------------------------------------------------------------------------------------
     def scan(self) -> int:
@@ -118,9 +127,26 @@ class GradingService:
         started = time.monotonic()
         try:
             outcome = self._grade(job)
-        except Exception as error:  # noqa: BLE001 - one bad submission must not stop the service
+        except Exception as error:  # noqa: BLE001 - infrastructure, not the trainee: retried below
             log.exception("grading %s failed", job.id)
-            outcome = Outcome("failed", message=f"{type(error).__name__}: {error}")
+            self.sandboxes.close()  # a broken engine connection must not serve the retry
+            outcome = Outcome("retry", message=f"{type(error).__name__}: {error}")
+        if outcome.status == "retry":
+            if job.attempts < MAX_ATTEMPTS:
+                delay = RETRY_BASE_S * 2 ** (job.attempts - 1)
+                log.warning(
+                    "%s: grading failed (%s); retry %d in %.0f s",
+                    job.id,
+                    outcome.message,
+                    job.attempts,
+                    delay,
+                )
+                self.queue.retry_later(job.id, delay, outcome.message)
+                return self.queue.get(job.id)
+            # the dead letter: instructors see it in `bootcamp hub status`; the trainee is told it is ours
+            outcome = Outcome("error", message=f"grading failed {job.attempts} times: {outcome.message}")
+            self._notice(job, "Grading delayed", "Your submission arrived, but grading it failed because of a "
+                         "problem on our side, not in your work. Your instructor has been told.")  # fmt: skip
         if outcome.status == "failed":
             self._notice(job, "Grading failed", "Your submission could not be graded automatically; "
                          "your instructor will look at it. " + outcome.message[:500])  # fmt: skip
@@ -147,8 +173,9 @@ class GradingService:
         for why in copied.refused:
             log.warning("%s: left out of the submission: %s", job.id, why)
         result = self._autograde(course_dir, job)
-        if result.status == "failed":
-            return Outcome("failed", result.score, result.max_score, "; ".join(result.reasons))
+        status = QUEUE_STATUS.get(result.status, "retry")
+        if status != "done":
+            return Outcome(status, result.score, result.max_score, "; ".join(result.reasons))
         html_files = feedback.generate(
             course_dir, job.cohort, job.assignment, job.trainee, self.hub.exchange_root
         )
@@ -158,14 +185,10 @@ class GradingService:
         return Outcome("done", result.score, result.max_score, message)
 
     def _autograde(self, course_dir: Path, job: Submission):
-        try:
-            from graders.autograde import AutogradeOptions, autograde
-        except ImportError:
-            if not self.hub.allow_unsandboxed_grading:
-                raise
-            return _stock_nbgrader_autograde(course_dir, job, self.hub)
-        report = autograde(course_dir, job.assignment, students=[job.trainee],
-                           options=AutogradeOptions(sandbox=self.hub.sandbox, jobs=1))  # fmt: skip
+        from graders.autograde import AutogradeOptions, autograde
+
+        options = AutogradeOptions(sandbox=self.hub.sandbox, jobs=1, sandboxes=self.sandboxes)
+        report = autograde(course_dir, job.assignment, students=[job.trainee], options=options)
         if not report.results:
             raise RuntimeError("; ".join(report.warnings) or "the autograder returned no result")
         return report.results[0]
@@ -223,36 +246,17 @@ class GradingService:
         if recovered:
             log.info("re-queued %d submission(s) interrupted by the last stop", recovered)
         log.info("watching %s every %.1f s", self.hub.exchange_root, self.hub.poll_interval_s)
-        while not self.stopping:
-            try:
-                graded = self.run_once()
-            except Exception:  # noqa: BLE001 - keep watching; the log says what broke
-                log.exception("grading loop error")
-                graded = None
-            if graded is None:
-                time.sleep(self.hub.poll_interval_s)
-
-
-@dataclass
-class _StockResult:
-    status: str
-    score: float | None
-    max_score: float | None
-    flagged: bool = False
-    reasons: tuple[str, ...] = ()
-
-
-def _stock_nbgrader_autograde(course_dir: Path, job: Submission, hub: HubSettings) -> _StockResult:
-    """Development fallback (allow_unsandboxed_grading): stock nbgrader runs trainee code on this host."""
-    from graders.hub.release import nbgrader_api
-
-    log.warning("graders.autograde is unavailable: grading %s with UNSANDBOXED stock nbgrader", job.id)
-    api = nbgrader_api(course_dir, job.cohort, hub.exchange_root)
-    result = api.autograde(job.assignment, job.trainee, force=True, create=True)
-    if not result["success"]:
-        return _StockResult("failed", None, None, reasons=(result.get("error", "")[-300:],))
-    submission = api.gradebook.find_submission(job.assignment, job.trainee)
-    return _StockResult("graded", submission.score, submission.max_score)
+        try:
+            while not self.stopping:
+                try:
+                    graded = self.run_once()
+                except Exception:  # noqa: BLE001 - keep watching; the log says what broke
+                    log.exception("grading loop error")
+                    graded = None
+                if graded is None:
+                    time.sleep(self.hub.poll_interval_s)
+        finally:
+            self.sandboxes.close()
 
 
 def main() -> int:

@@ -29,12 +29,15 @@ CREATE TABLE IF NOT EXISTS submissions (
     max_score   REAL,
     message     TEXT NOT NULL DEFAULT '',
     created_at  REAL NOT NULL,
-    updated_at  REAL NOT NULL
+    updated_at  REAL NOT NULL,
+    not_before  REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS submissions_by_status ON submissions (status, created_at);
 """
 
-ACCEPTED = ("queued", "running", "done", "failed")
+# "error": grading itself failed after every retry (the dead letter an instructor must look at); it
+# still counts as accepted, since the trainee's submission is not at fault.
+ACCEPTED = ("queued", "running", "done", "failed", "error")
 
 
 @dataclass
@@ -64,6 +67,9 @@ class SubmissionQueue:
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as conn:
             conn.executescript(SCHEMA)
+            columns = {row["name"] for row in conn.execute("PRAGMA table_info(submissions)")}
+            if "not_before" not in columns:  # a queue made by an earlier version
+                conn.execute("ALTER TABLE submissions ADD COLUMN not_before REAL NOT NULL DEFAULT 0")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -125,7 +131,9 @@ class SubmissionQueue:
         with self._connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
             row = conn.execute(
-                "SELECT * FROM submissions WHERE status='queued' ORDER BY created_at, id LIMIT 1"
+                "SELECT * FROM submissions WHERE status='queued' AND not_before <= ? "
+                "ORDER BY created_at, id LIMIT 1",
+                (time.time(),),
             ).fetchone()
             if row is None:
                 conn.execute("COMMIT")
@@ -144,6 +152,14 @@ class SubmissionQueue:
             conn.execute(
                 "UPDATE submissions SET status=?, score=?, max_score=?, message=?, updated_at=? WHERE id=?",
                 (status, score, max_score, message, time.time(), submission_id),
+            )
+
+    def retry_later(self, submission_id: str, delay_s: float, message: str) -> None:
+        """Back in the queue, not before `delay_s` from now (a failure of grading itself, not the trainee's)."""
+        with self._connect() as conn:
+            conn.execute(
+                "UPDATE submissions SET status='queued', not_before=?, message=?, updated_at=? WHERE id=?",
+                (time.time() + delay_s, message, time.time(), submission_id),
             )
 
     def get(self, submission_id: str) -> Submission | None:

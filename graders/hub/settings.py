@@ -70,14 +70,11 @@ class HubSettings:
     cull_idle_s: int = 3600  # stop servers idle this long (jupyterhub-idle-culler); 0 turns the culler off
 
     # -- grading on submit ------------------------------------------------------------------------------
-    poll_interval_s: float = 2.0  # how often the grading service looks for new submissions
+    poll_interval_s: float = 0.2  # how often the grading service looks for new submissions
     max_submissions: int = 10  # per trainee and assignment; later ones are answered, not graded
     max_submissions_per_assignment: dict[str, int] = field(default_factory=dict)
     max_submission_mb: float = 20.0  # a submission larger than this is refused
     sandbox: str = "docker"  # graders.autograde sandbox: "docker" (default) or "local" (development only)
-    allow_unsandboxed_grading: bool = (
-        False  # fall back to stock `nbgrader autograde` when graders.autograde is missing
-    )
 
     @property
     def state(self) -> Path:

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from graders.sandbox.job import Job, Limits, SandboxError, SandboxUnavailable, validate_result
 
-__all__ = ["Job", "Limits", "SandboxError", "SandboxUnavailable", "validate_result", "open_sandbox"]
+__all__ = [
+    "Job",
+    "Limits",
+    "LongLivedSandboxes",
+    "SandboxError",
+    "SandboxUnavailable",
+    "open_sandbox",
+    "validate_result",
+]
 
 
 def open_sandbox(kind: str, *, image: str | None = None, limits: Limits | None = None, pool_size: int = 1):
@@ -24,3 +32,30 @@ def open_sandbox(kind: str, *, image: str | None = None, limits: Limits | None =
 
         return LocalSandbox(limits=limits)
     raise ValueError(f"unknown sandbox {kind!r}: use 'docker' or 'local'")
+
+
+class LongLivedSandboxes:
+    """Sandboxes a long-running service keeps open, one per (backend, image, limits), each with its warm
+    pool: a submission then pays for no engine connection, image check or container boot of its own.
+    `bootcamp autograde` opens and closes its own; the hub's grading service passes one of these."""
+
+    def __init__(self, pool_size: int = 2) -> None:
+        self.pool_size = pool_size
+        self._open: dict[tuple, object] = {}
+
+    def get(self, kind: str, image: str | None, limits: Limits):
+        key = (kind, image, limits)
+        if key not in self._open:
+            self._open[key] = open_sandbox(kind, image=image, limits=limits, pool_size=self.pool_size)
+        return self._open[key]
+
+    def discard(self, kind: str, image: str | None, limits: Limits) -> None:
+        """Drops a sandbox that failed, so the next submission starts a fresh one."""
+        sandbox = self._open.pop((kind, image, limits), None)
+        if sandbox is not None:
+            sandbox.close()
+
+    def close(self) -> None:
+        for sandbox in self._open.values():
+            sandbox.close()
+        self._open.clear()
