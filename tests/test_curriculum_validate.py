@@ -226,5 +226,5 @@ def test_the_gate_fails_a_baseline_the_tests_cannot_tell_apart_and_passes_a_caug
     )
     baseline = results["sandbox calibration-builtin-sum", "tiny-sums"]
     assert not baseline.ok
-    assert "baseline 'builtin-sum' earns 3/3 on its targets, but may earn at most 1.5" in baseline.reason
+    assert "baseline 'builtin-sum' earns 2/2 on its targets, but may earn at most 1" in baseline.reason
     assert results["sandbox reference", "tiny-sums"].ok

@@ -127,7 +127,8 @@ def test_trainee_and_grading_images_import_every_curriculum_library_at_the_same_
         ("sklearn", "scikit-learn"),
         ("torch", "torch"),
     ):
-        assert trainee[module] == pins[dist], (module, trainee[module], pins[dist])
+        # a local version label (torch's "+cpu") names the build, not another release
+        assert trainee[module].split("+")[0] == pins[dist], (module, trainee[module], pins[dist])
 
 
 @pytest.mark.docker
