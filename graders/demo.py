@@ -15,6 +15,7 @@ from rich.table import Table
 from graders import demo_course
 from graders.autograde import AutogradeOptions, autograde
 from graders.autograde.cli import print_summary
+from graders.sandbox import BACKENDS
 from graders.settings import Settings
 
 
@@ -26,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "feedback, and seeds the demo cohorts for `bootcamp report`.",
     )
     parser.add_argument(
-        "--sandbox", choices=["docker", "local"], default=None, help="default: docker if it answers"
+        "--sandbox", choices=sorted(BACKENDS), default=None, help="default: docker if it answers"
     )
     parser.add_argument("--no-cohorts", action="store_true", help="skip seeding the demo cohorts")
     parser.set_defaults(func=run)

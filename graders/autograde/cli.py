@@ -12,6 +12,7 @@ from rich.table import Table
 
 from graders.autograde.pipeline import AutogradeOptions, AutogradeReport, SubmissionResult, autograde
 from graders.errors import UserError
+from graders.sandbox import BACKENDS, DEFAULT_BACKEND
 
 STATUS_STYLE = {
     "graded": "green",
@@ -42,7 +43,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--jobs", "-j", type=int, default=None, help="submissions graded at once (default: cores)"
     )
-    parser.add_argument("--sandbox", choices=["docker", "local"], default="docker", help="isolation backend")
+    parser.add_argument(
+        "--sandbox",
+        choices=sorted(BACKENDS),
+        default=DEFAULT_BACKEND,
+        help="isolation backend: "
+        + "; ".join(f"{b.name}: {b.summary} ({b.isolation})" for b in BACKENDS.values()),
+    )
     parser.add_argument("--image", default=None, help="grading image (default: bootcamp-grader:latest)")
     parser.add_argument(
         "--timeout",
@@ -109,10 +116,8 @@ def run(args: argparse.Namespace) -> int:
         force=args.force,
     )
     console = Console(stderr=True)
-    if args.sandbox == "local":
-        console.print(
-            "[bold red]WARNING:[/] the local sandbox is weaker than Docker; see the report's warnings."
-        )
+    if BACKENDS[args.sandbox].warning:
+        console.print(f"[bold red]WARNING:[/] {BACKENDS[args.sandbox].warning}")
     if args.json:
         report = autograde(args.course_dir, args.assignment, args.student, options)
         print(report.to_json())

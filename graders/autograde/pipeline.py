@@ -32,24 +32,24 @@ from graders.autograde.engines import shared_engines
 from graders.autograde.execute import FlagForReview, GradingContext, SandboxExecute, set_context
 from graders.autograde.inspect import describe_changes
 from graders.course_image import course_image
-from graders.errors import UserError
-from graders.sandbox import Limits, LongLivedSandboxes, SandboxError, open_sandbox
+from graders.sandbox import (
+    DEFAULT_BACKEND,
+    Limits,
+    LongLivedSandboxes,
+    SandboxError,
+    backend,
+    open_sandbox,
+)
 from graders.untrusted import UntrustedCopyError, copy_untrusted_tree
 
 log = logging.getLogger(__name__)
 # nbgrader 0.9 with SQLAlchemy 2 warns about its own session use on every submission; it is harmless.
 warnings.filterwarnings("ignore", message=r".*not in session.*", module=r"nbgrader\..*")
 
-LOCAL_SANDBOX_WARNING = (
-    "WEAK ISOLATION: '--sandbox local' runs student code as a separate process on this machine with "
-    "rlimits (and no network where user namespaces work). It cannot hide files readable by your user. "
-    "Use '--sandbox docker' for real grading."
-)
-
 
 @dataclass
 class AutogradeOptions:
-    sandbox: str = "docker"  # docker | local
+    sandbox: str = DEFAULT_BACKEND  # a name in graders.sandbox.BACKENDS
     image: str | None = None  # default: bootcamp-grader:latest
     jobs: int | None = None  # default: number of cores
     cell_timeout: float | None = None  # default: the course's c.Execute.timeout, else 30 s
@@ -376,14 +376,13 @@ def autograde(
 ) -> AutogradeReport:
     """Grades every matching submission of `assignment` in the sandbox; see docs/contracts.md."""
     options = options or AutogradeOptions()
-    if options.sandbox not in ("docker", "local"):
-        raise UserError(f"unknown sandbox {options.sandbox!r}: use --sandbox docker or --sandbox local")
+    chosen = backend(options.sandbox)
     course = Course.open(course_dir)
     course.check_assignment(assignment)
     names = course.submitted_students(assignment, students)
-    image = options.image or "bootcamp-grader:latest"
+    image = options.image or chosen.default_image
     extras = None
-    if options.sandbox == "docker" and options.image is None:
+    if chosen.default_image is not None and options.image is None:
         extras = course_image(course.root, image)  # the course's requirements.txt, if it has one
         if extras is not None:
             image = extras.tag
@@ -396,7 +395,7 @@ def autograde(
         assignment=assignment,
         course_dir=str(course.root),
         sandbox=options.sandbox,
-        image=image if options.sandbox == "docker" else "(local process)",
+        image=image if chosen.default_image is not None else f"({chosen.name}: no image)",
         limits=asdict(limits),
     )
     if extras is not None:
@@ -405,14 +404,14 @@ def autograde(
             f"grading in {extras.tag} ({what}): {extras.base} plus the course's requirements.txt"
             f" ({', '.join(extras.requirements)})"
         )
-    elif options.sandbox == "local" and (course.root / "requirements.txt").is_file():
+    elif chosen.default_image is None and (course.root / "requirements.txt").is_file():
         report.warnings.append(
-            "the course's requirements.txt is not installed by --sandbox local: the packages must be in "
-            "this Python environment"
+            f"the course's requirements.txt is not installed by --sandbox {chosen.name}: the packages must be "
+            "in this Python environment"
         )
-    if options.sandbox == "local":
-        log.warning(LOCAL_SANDBOX_WARNING)
-        report.warnings.append(LOCAL_SANDBOX_WARNING)
+    if chosen.warning:
+        log.warning(chosen.warning)
+        report.warnings.append(chosen.warning)
     if not names:
         wanted = f" matching {', '.join(students)}" if students else ""
         report.warnings.append(f"no submissions of {assignment!r}{wanted} under {course.root / 'submitted'}")

@@ -13,6 +13,7 @@ from rich.table import Table
 from graders.curriculum.catalogue import get_track, load_catalogue, load_tracks
 from graders.curriculum.model import Problem
 from graders.errors import UserError
+from graders.sandbox import BACKENDS, DEFAULT_BACKEND
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,7 +38,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     validate.add_argument("--module", help="validate only this module (slug)")
     validate.add_argument("--no-sandbox", action="store_true", help="skip grading in the sandbox")
     validate.add_argument(
-        "--sandbox", choices=["docker", "local"], default="docker", help="where to grade (default: docker)"
+        "--sandbox",
+        choices=sorted(BACKENDS),
+        default=DEFAULT_BACKEND,
+        help="where to grade (default: %(default)s)",
     )
     validate.add_argument(
         "--jobs", type=int, default=1, help="submissions graded at the same time (default: 1)"
@@ -273,7 +277,7 @@ def run_stats(args: argparse.Namespace) -> int:
                 str(module["assignments"]),
                 str(module["graded_cells"]),
                 f"{module['points']:g}",
-                ", ".join(module["datasets"]),
+                str(len(module["datasets"])),
             )
         console.print(table)
     return 0

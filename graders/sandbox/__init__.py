@@ -7,31 +7,96 @@ contract with graders.sandbox.runner: one JSON job line in, one JSON result line
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from graders.errors import UserError
 from graders.sandbox.job import Job, Limits, SandboxError, SandboxUnavailable, validate_result
 
 __all__ = [
+    "BACKENDS",
+    "Backend",
     "Job",
     "Limits",
     "LongLivedSandboxes",
+    "Sandbox",
     "SandboxError",
     "SandboxUnavailable",
+    "backend",
     "open_sandbox",
     "validate_result",
 ]
 
 
-def open_sandbox(kind: str, *, image: str | None = None, limits: Limits | None = None, pool_size: int = 1):
-    """Returns a started sandbox of the given kind; use it as a context manager so it always cleans up."""
-    limits = limits or Limits()
-    if kind == "docker":
-        from graders.sandbox.docker_backend import DockerSandbox
+class Sandbox(Protocol):
+    """What every backend offers (docs/contracts.md, "Sandbox backends"): run one job, return the
+    validated result document (graders.sandbox.job), and clean up everything it started on close()."""
 
-        return DockerSandbox(image=image or "bootcamp-grader:latest", limits=limits, pool_size=pool_size)
-    if kind == "local":
-        from graders.sandbox.local_backend import LocalSandbox
+    def run(self, job: Job) -> dict[str, Any]: ...
 
-        return LocalSandbox(limits=limits)
-    raise ValueError(f"unknown sandbox {kind!r}: use 'docker' or 'local'")
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A registered way to run jobs in isolation; every CLI offers the registry's names as choices."""
+
+    name: str
+    isolation: str  # "strong" or "weak", shown to users
+    summary: str
+    open: Callable[[str | None, Limits, int], Sandbox]  # (image, limits, pool size) -> a started sandbox
+    default_image: str | None = None  # None: the backend runs no images
+    warning: str | None = None  # printed on every run that uses it
+
+
+def _docker(image: str | None, limits: Limits, pool_size: int) -> Sandbox:
+    from graders.sandbox.docker_backend import DockerSandbox
+
+    return DockerSandbox(image=image or "bootcamp-grader:latest", limits=limits, pool_size=pool_size)
+
+
+def _local(image: str | None, limits: Limits, pool_size: int) -> Sandbox:
+    from graders.sandbox.local_backend import LocalSandbox
+
+    return LocalSandbox(limits=limits)
+
+
+BACKENDS: dict[str, Backend] = {
+    "docker": Backend(
+        "docker",
+        "strong",
+        "a fresh, locked-down container per notebook (no network, non-root, read-only, capped)",
+        _docker,
+        default_image="bootcamp-grader:latest",
+    ),
+    "local": Backend(
+        "local",
+        "weak",
+        "a separate process on this machine with rlimits (and no network where user namespaces work)",
+        _local,
+        warning=(
+            "WEAK ISOLATION: '--sandbox local' runs student code as a separate process on this machine with "
+            "rlimits (and no network where user namespaces work). It cannot hide files readable by your user. "
+            "Use '--sandbox docker' for real grading."
+        ),
+    ),
+}
+DEFAULT_BACKEND = "docker"
+
+
+def backend(name: str) -> Backend:
+    try:
+        return BACKENDS[name]
+    except KeyError:
+        raise UserError(f"unknown sandbox {name!r}: use one of {', '.join(sorted(BACKENDS))}") from None
+
+
+def open_sandbox(
+    kind: str, *, image: str | None = None, limits: Limits | None = None, pool_size: int = 1
+) -> Sandbox:
+    """Returns a started sandbox of the given backend; close() it (or use it as a context manager)."""
+    return backend(kind).open(image, limits or Limits(), pool_size)
 
 
 class LongLivedSandboxes:

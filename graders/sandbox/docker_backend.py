@@ -272,6 +272,7 @@ class DockerSandbox:
         if self._closed:
             return
         self._closed = True
+        atexit.unregister(self.close)  # a long-running service must not keep every closed sandbox alive
         for _ in self._starters:
             self._wanted.release()
         for thread in self._starters:
