@@ -64,7 +64,8 @@ DATA_CSV = "".join(f"{x},{int(x >= 5)}\n" for x in [1, 2, 3, 4, 6, 7, 8, 9])
 POINTS = {"test_add": 3, "test_mean": 3, "test_predict": 4}
 
 
-def _meta(grade_id: str, *, solution: bool = False, grade: bool = False, points: float = 0) -> dict:
+def cell_meta(grade_id: str, *, solution: bool = False, grade: bool = False, points: float = 0) -> dict:
+    """nbgrader's cell metadata for a source notebook (locked unless it is a solution cell)."""
     meta = {
         "grade": grade,
         "solution": solution,
@@ -82,15 +83,16 @@ def source_notebook() -> nbformat.NotebookNode:
     """The instructor's version: solutions and hidden tests included."""
     cells = [
         new_markdown_cell(
-            "# Problem set 1\nImplement the functions below. Tests check your work.", metadata=_meta("intro")
+            "# Problem set 1\nImplement the functions below. Tests check your work.",
+            metadata=cell_meta("intro"),
         ),
-        new_code_cell(SOLUTION_ADD, metadata=_meta("add", solution=True)),
-        new_code_cell(TEST_ADD, metadata=_meta("test_add", grade=True, points=POINTS["test_add"])),
-        new_code_cell(SOLUTION_MEAN, metadata=_meta("mean", solution=True)),
-        new_code_cell(TEST_MEAN, metadata=_meta("test_mean", grade=True, points=POINTS["test_mean"])),
-        new_code_cell(SOLUTION_PREDICT, metadata=_meta("predict", solution=True)),
+        new_code_cell(SOLUTION_ADD, metadata=cell_meta("add", solution=True)),
+        new_code_cell(TEST_ADD, metadata=cell_meta("test_add", grade=True, points=POINTS["test_add"])),
+        new_code_cell(SOLUTION_MEAN, metadata=cell_meta("mean", solution=True)),
+        new_code_cell(TEST_MEAN, metadata=cell_meta("test_mean", grade=True, points=POINTS["test_mean"])),
+        new_code_cell(SOLUTION_PREDICT, metadata=cell_meta("predict", solution=True)),
         new_code_cell(
-            TEST_PREDICT, metadata=_meta("test_predict", grade=True, points=POINTS["test_predict"])
+            TEST_PREDICT, metadata=cell_meta("test_predict", grade=True, points=POINTS["test_predict"])
         ),
     ]
     notebook = new_notebook(cells=cells)

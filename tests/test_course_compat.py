@@ -26,14 +26,6 @@ NBGRADER = str(Path(sys.executable).parent / "nbgrader")
 ASSIGNMENT = "hw1"
 
 
-def _meta(grade_id: str, *, solution: bool = False, grade: bool = False, points: float = 0) -> dict:
-    meta = {"grade": grade, "solution": solution, "locked": not solution, "grade_id": grade_id,
-            "schema_version": 3, "task": False}  # fmt: skip
-    if grade:
-        meta["points"] = points
-    return {"nbgrader": meta}
-
-
 def make_course(root: Path, cells: list, extra_files: dict[str, str] | None = None) -> Path:
     source = root / "source" / ASSIGNMENT
     source.mkdir(parents=True)
@@ -81,23 +73,30 @@ def png_count(root: Path, student: str) -> int:
 
 
 PLOT_COURSE = [
-    new_markdown_cell("# Plots", metadata=_meta("intro")),
-    new_code_cell("import matplotlib.pyplot as plt\nimport numpy as np\n", metadata=_meta("setup")),
-    new_markdown_cell("Make your three-axis plot here (graded by hand).", metadata=_meta("ask")),
+    new_markdown_cell("# Plots", metadata=demo_course.cell_meta("intro")),
+    new_code_cell(
+        "import matplotlib.pyplot as plt\nimport numpy as np\n", metadata=demo_course.cell_meta("setup")
+    ),
+    new_markdown_cell(
+        "Make your three-axis plot here (graded by hand).", metadata=demo_course.cell_meta("ask")
+    ),
     new_code_cell(
         "### BEGIN SOLUTION\nfig, ax = plt.subplots()\nax.plot(np.arange(5), np.arange(5) ** 2)\n"
         'ax.set_xlabel("time")\n### END SOLUTION\n',
-        metadata=_meta("plot", solution=True, grade=True, points=2),
+        metadata=demo_course.cell_meta("plot", solution=True, grade=True, points=2),
     ),
     # stock nbgrader's inline backend closed the figure after the plot cell: this sees a new one
     new_code_cell(
-        'assert plt.gca().get_xlabel() == "time"\n', metadata=_meta("test_open_figure", grade=True, points=1)
+        'assert plt.gca().get_xlabel() == "time"\n',
+        metadata=demo_course.cell_meta("test_open_figure", grade=True, points=1),
     ),
     new_code_cell(
         "def area(w, h):\n    ### BEGIN SOLUTION\n    return w * h\n    ### END SOLUTION\n",
-        metadata=_meta("area", solution=True),
+        metadata=demo_course.cell_meta("area", solution=True),
     ),
-    new_code_cell("assert area(2, 3) == 6\n", metadata=_meta("test_area", grade=True, points=2)),
+    new_code_cell(
+        "assert area(2, 3) == 6\n", metadata=demo_course.cell_meta("test_area", grade=True, points=2)
+    ),
 ]
 
 
@@ -119,18 +118,19 @@ def test_figures_are_kept_and_figure_state_matches_stock_nbgrader(tmp_path, dock
 
 
 SYMPY_COURSE = [
-    new_markdown_cell("# Symbolic maths", metadata=_meta("intro")),
-    new_code_cell("import sympy as sp\nx = sp.Symbol('x')\n", metadata=_meta("setup")),
+    new_markdown_cell("# Symbolic maths", metadata=demo_course.cell_meta("intro")),
+    new_code_cell("import sympy as sp\nx = sp.Symbol('x')\n", metadata=demo_course.cell_meta("setup")),
     new_code_cell(
         "def slope(expr):\n    ### BEGIN SOLUTION\n    return sp.diff(expr, x)\n    ### END SOLUTION\n",
-        metadata=_meta("slope", solution=True),
+        metadata=demo_course.cell_meta("slope", solution=True),
     ),
     new_code_cell(
         "assert slope(x**2) == 2*x\n### BEGIN HIDDEN TESTS\nassert slope(sp.sin(x)) == sp.cos(x)\n### END HIDDEN TESTS\n",
-        metadata=_meta("test_slope", grade=True, points=6),
+        metadata=demo_course.cell_meta("test_slope", grade=True, points=6),
     ),
     new_code_cell(
-        "assert sp.__version__.startswith('1.14')\n", metadata=_meta("test_version", grade=True, points=4)
+        "assert sp.__version__.startswith('1.14')\n",
+        metadata=demo_course.cell_meta("test_version", grade=True, points=4),
     ),
 ]
 
@@ -169,12 +169,16 @@ def test_a_package_that_cannot_be_installed_stops_before_any_grading(tmp_path, d
 
 def test_an_instructor_cell_failing_for_everyone_is_named_once_with_the_fix(tmp_path, docker_client):
     cells = [
-        new_code_cell("import plotnine_is_not_installed_here as p9\n", metadata=_meta("setup")),
+        new_code_cell(
+            "import plotnine_is_not_installed_here as p9\n", metadata=demo_course.cell_meta("setup")
+        ),
         new_code_cell(
             "def double(v):\n    ### BEGIN SOLUTION\n    return 2 * v\n    ### END SOLUTION\n",
-            metadata=_meta("double", solution=True),
+            metadata=demo_course.cell_meta("double", solution=True),
         ),
-        new_code_cell("assert double(2) == 4\n", metadata=_meta("test_double", grade=True, points=10)),
+        new_code_cell(
+            "assert double(2) == 4\n", metadata=demo_course.cell_meta("test_double", grade=True, points=10)
+        ),
     ]
     course = make_course(tmp_path / "course", cells)
     submit(course, "right", {"double": "def double(v):\n    return 2 * v\n"})

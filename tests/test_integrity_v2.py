@@ -181,14 +181,6 @@ LEAK_CELL = (
 )
 
 
-def _meta(grade_id: str, *, solution: bool = False, grade: bool = False, points: float = 0) -> dict:
-    meta = {"grade": grade, "solution": solution, "locked": not solution, "grade_id": grade_id,
-            "schema_version": 3, "task": False}  # fmt: skip
-    if grade:
-        meta["points"] = points
-    return {"nbgrader": meta}
-
-
 def build_course(root: Path) -> Path:
     source = root / "source" / ASSIGNMENT
     source.mkdir(parents=True)
@@ -196,12 +188,12 @@ def build_course(root: Path) -> Path:
         'c = get_config()\nc.CourseDirectory.course_id = "v2"\nc.Execute.timeout = 10\n'
     )
     cells = [
-        new_markdown_cell("# Checks", metadata=_meta("intro")),
-        new_code_cell(SETUP, metadata=_meta("setup")),
+        new_markdown_cell("# Checks", metadata=demo_course.cell_meta("intro")),
+        new_code_cell(SETUP, metadata=demo_course.cell_meta("setup")),
     ]
     for solution_id, solution, test_id, test, points in CELLS:
-        cells.append(new_code_cell(solution, metadata=_meta(solution_id, solution=True)))
-        cells.append(new_code_cell(test, metadata=_meta(test_id, grade=True, points=points)))
+        cells.append(new_code_cell(solution, metadata=demo_course.cell_meta(solution_id, solution=True)))
+        cells.append(new_code_cell(test, metadata=demo_course.cell_meta(test_id, grade=True, points=points)))
     notebook = new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, source / f"{NOTEBOOK}.ipynb")
