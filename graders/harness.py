@@ -610,6 +610,18 @@ def untag(value: Any) -> Any:
     return value
 
 
+def _own_equality(value: Any, depth: int = 0) -> str:
+    """Names a class defined in the notebook that decides its own equality, if the value (or an item of
+    a list, tuple or dict in it) is one: the shape of an always-equal answer, worth an instructor's look."""
+    for klass in type(value).__mro__[:-1]:
+        if klass.__module__ == "__main__" and ({"__eq__", "__ne__"} & set(vars(klass))):
+            return f"{type(value).__name__} defines its own equality in the notebook"
+    if depth < 2 and isinstance(value, list | tuple | dict):
+        items = list(dict.values(value)) if isinstance(value, dict) else list(value)
+        return next((found for item in items[:50] if (found := _own_equality(item, depth + 1))), "")
+    return ""
+
+
 def report_value(check_id: str, value: Any) -> None:
     """Hands the value under test to the runner, which holds the expected value and gives the verdict.
 
@@ -630,6 +642,9 @@ def report_value(check_id: str, value: Any) -> None:
     except Exception as error:  # the verdict is the runner's: it fails the check with this reason
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         payload = {"error": message[:300]}
+    suspect = _own_equality(value)
+    if suspect:
+        payload["suspicious"] = suspect
     payload["id"] = str(check_id)
     from IPython.display import publish_display_data
 

@@ -273,5 +273,8 @@ def judge(plan: CanaryPlan, result: dict[str, Any]) -> list[str]:
                 reasons.append("displayed results are rewritten: partial-credit values cannot be trusted")
     for finding in result.get("integrity", []):
         details = "; ".join(str(d) for d in finding.get("detail", []))[:400]
-        reasons.append(f"the notebook changed the grading machinery of its kernel ({details})")
+        if finding.get("kind") == "own_equality":
+            reasons.append(f"a checked answer is an object that decides its own equality ({details})")
+        else:
+            reasons.append(f"the notebook changed the grading machinery of its kernel ({details})")
     return sorted(set(reasons))

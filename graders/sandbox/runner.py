@@ -455,8 +455,9 @@ def judge_check(check: dict[str, Any], reports: list[dict[str, Any]]) -> str | N
     return None
 
 
-def apply_verdicts(outcome: dict[str, Any], checks: list[dict[str, Any]]) -> None:
-    """Strips check reports from a cell's outputs and adds an error when one of its checks failed."""
+def apply_verdicts(outcome: dict[str, Any], checks: list[dict[str, Any]]) -> list[str]:
+    """Strips check reports from a cell's outputs and adds an error when one of its checks failed.
+    Returns what looked like tampering (a checked value whose class decides its own equality)."""
     reports = []
     kept = []
     for output in outcome.get("outputs", []):
@@ -476,6 +477,7 @@ def apply_verdicts(outcome: dict[str, Any], checks: list[dict[str, Any]]) -> Non
         # the points are the runner's to display: anything the kernel displayed as a result is dropped
         kept = [output for output in kept if output.get("output_type") != "execute_result"]
     outcome["outputs"] = kept
+    suspicious = sorted({str(r["suspicious"])[:200] for r in reports if r.get("suspicious")})
     already_failed = any(o.get("output_type") == "error" for o in kept)
     for check in checks:
         message = judge_check(check, reports)
@@ -495,6 +497,7 @@ def apply_verdicts(outcome: dict[str, Any], checks: list[dict[str, Any]]) -> Non
         if outcome.get("status") == "ok":
             outcome["status"] = "error"
         already_failed = True
+    return suspicious
 
 
 def compare_probes(baseline: dict[str, Any], current: dict[str, Any] | None) -> list[str]:
@@ -533,7 +536,9 @@ def run_job(job: dict[str, Any], runner: Runner) -> dict[str, Any]:
         else:
             outcome = runner.run_cell(cell["source"], deadline=deadline)
         outcome["id"] = cell["id"]
-        apply_verdicts(outcome, checks.get(cell["id"], []))
+        suspicious = apply_verdicts(outcome, checks.get(cell["id"], []))
+        if suspicious:
+            integrity.append({"kind": "own_equality", "cell": cell["id"], "detail": suspicious})
         cells.append(outcome)
         if baseline is not None and outcome["status"] not in ("not_run", "dead"):
             changes = compare_probes(baseline, runner.probe())
