@@ -153,6 +153,19 @@ def test_a_course_brings_its_own_packages_through_requirements_txt(tmp_path, doc
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert "already built, reused" in built.stdout
+    # the same list for the trainees' servers: an image derived from the trainee image
+    trainee = subprocess.run(
+        [str(Path(sys.executable).parent / "bootcamp"), "image", "build", "--course-dir", str(course),
+         "--base", "bootcamp-trainee:latest"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    tag = trainee.stdout.split(":latest", 1)[0] + ":latest"
+    probe = "import sympy, getpass; print(sympy.__version__, getpass.getuser())"
+    ran = subprocess.run(
+        ["docker", "run", "--rm", "--network", "none", "--entrypoint", "python3", tag, "-c", probe],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert ran.stdout.split() == ["1.14.0", "jovyan"]
 
 
 def test_a_package_that_cannot_be_installed_stops_before_any_grading(tmp_path, docker_client):
