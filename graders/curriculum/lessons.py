@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,14 +64,17 @@ def run_lesson(module_dir: Path, lesson: Path, image: str = TRAINEE_IMAGE) -> Le
         f"jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout={int(LESSON_BUDGET_S)} "
         f"--output /tmp/executed.ipynb '{lesson.name}' >/tmp/log 2>&1 || {{ tail -n 25 /tmp/log; exit 1; }}"
     )
+    name = f"bootcamp-lesson-{uuid.uuid4().hex[:12]}"  # named, so a lesson past its budget can be removed
     command = [
-        "docker", "run", "--rm", "--network", "none", "--memory", MEMORY, "--pids-limit", "256",
+        "docker", "run", "--rm", "--name", name, "--network", "none", "--memory", MEMORY, "--pids-limit", "256",
         "-v", f"{module_dir.resolve()}:/mnt/module:ro", "--entrypoint", "/bin/sh", image, "-c", script,
     ]  # fmt: skip
     started = time.monotonic()
     try:
         finished = subprocess.run(command, capture_output=True, text=True, timeout=LESSON_BUDGET_S + 60)
     except subprocess.TimeoutExpired:
+        # killing the docker client leaves the container running: remove it too
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
         return LessonResult(
             module_dir.name, relative.as_posix(), False, time.monotonic() - started,
             f"did not finish within {LESSON_BUDGET_S:g} s",
