@@ -106,7 +106,7 @@ def hidden_lines(source: str) -> set[int]:
     return found
 
 
-def _always_run_statements(body: list[ast.stmt]) -> list[ast.stmt]:
+def always_run_statements(body: list[ast.stmt]) -> list[ast.stmt]:
     """Statements that run whenever the cell runs: top level and `with` bodies, never loops or branches.
 
     A literal inside `if`, `for` or `try` might never be checked, and a canary made from it could pass for
@@ -116,7 +116,7 @@ def _always_run_statements(body: list[ast.stmt]) -> list[ast.stmt]:
     for statement in body:
         statements.append(statement)
         if isinstance(statement, ast.With):
-            statements.extend(_always_run_statements(statement.body))
+            statements.extend(always_run_statements(statement.body))
     return statements
 
 
@@ -142,7 +142,7 @@ def _expected_literals(tree: ast.Module) -> list[tuple[ast.Constant, float, floa
     """Literals that are an expected value, with the tolerance of their check: `assert x == 3`,
     `assert_close(x, 0.5)`, `np.isclose(x, 2)`."""
     found: list[tuple[ast.Constant, float, float]] = []
-    for statement in _always_run_statements(tree.body):
+    for statement in always_run_statements(tree.body):
         if isinstance(statement, ast.Assert):
             expression, checks = statement.test, _RAISING_CHECKS | _BOOLEAN_CHECKS
         elif isinstance(statement, ast.Expr):

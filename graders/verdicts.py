@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graders.harness import tag
+from graders.integrity import always_run_statements
 
 # check name -> (kind the runner judges by, default rtol, default atol)
 _HARNESS = {
@@ -89,15 +90,6 @@ def _jsonable(value: Any) -> bool:
     return False
 
 
-def _always_run(body: list[ast.stmt]) -> list[ast.stmt]:
-    statements: list[ast.stmt] = []
-    for statement in body:
-        statements.append(statement)
-        if isinstance(statement, ast.With):
-            statements.extend(_always_run(statement.body))
-    return statements
-
-
 def _call_name(call: ast.Call) -> str:
     return getattr(call.func, "attr", None) or getattr(call.func, "id", None) or ""
 
@@ -120,10 +112,8 @@ def _harness_check(call: ast.Call) -> tuple[str, float, float, str, bool, ast.ex
     table = _HARNESS if name in _HARNESS else _NUMPY_TESTING if name in _NUMPY_TESTING else None
     if table is None or len(call.args) < 2 or any(isinstance(a, ast.Starred) for a in call.args):
         return None
-    if table is _NUMPY_TESTING and len(call.args) > 2:
-        return None  # positional rtol/atol/err_msg: leave it in the kernel
-    if table is _HARNESS and len(call.args) > 2:
-        return None
+    if len(call.args) > 2:
+        return None  # positional tolerances or messages: leave it in the kernel
     keywords = _keyword_literals(call)
     if keywords is None:
         return None
@@ -190,7 +180,7 @@ def extract_checks(cell_id: str, source: str) -> tuple[str, list[Check]]:
     replacements: list[tuple[ast.stmt, str]] = []
     checks: list[Check] = []
     last = tree.body[-1] if tree.body else None
-    for statement in _always_run(tree.body):
+    for statement in always_run_statements(tree.body):
         found = None
         if statement is last and isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
             found = _partial_credit(statement.value)
