@@ -35,7 +35,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _skip_iri_grammars() -> None:
+    """nbformat imports jsonschema, which imports rfc3987_syntax when it is installed (jupyter-events pulls
+    it in for the hub); that module compiles 38 Lark grammars at import, about 2.5 s of CPU before any
+    `bootcamp` command starts. Notebook schemas use no IRI formats, so the command goes without it: the
+    import then fails and jsonschema simply does not register those two format checkers."""
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _skip_iri_grammars()
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.WARNING

@@ -27,6 +27,12 @@ from graders.sandbox.job import READY_LINE, RESULT_VERSION
 JOB_MAX_BYTES = 64 * 1024 * 1024
 WORK_DIR = Path(os.environ.get("BOOTCAMP_WORK_DIR", "/tmp/work"))
 PROBE_EXPRESSION = "__import__('graders.sandbox.probe', fromlist=['fingerprint']).fingerprint()"
+# An output message may exceed what is left of the output budget by this much and still be read; a bigger
+# one is dropped unparsed (see Runner._next_iopub).
+OUTPUT_MESSAGE_SLACK_BYTES = 64 * 1024
+# A flood can make the kernel's publisher drop the final "idle" status; once the reply is in and the
+# output channel has been quiet this long, the cell is over.
+QUIET_AFTER_REPLY_S = 2.0
 
 
 def make_undumpable() -> None:
@@ -79,6 +85,11 @@ class OutputCollector:
             return False
         self.budget["left"] -= size
         return True
+
+    def refuse_oversized(self) -> None:
+        """An output too big to read: the cell has printed more than it may."""
+        self.overflowed = True
+        self.budget["left"] = 0
 
     def add(self, msg_type: str, content: dict[str, Any]) -> None:
         if msg_type == "clear_output":
@@ -253,6 +264,7 @@ class Runner:
         reply: dict[str, Any] | None = None
         idle = False
         interrupted_at: float | None = None
+        last_output_at = started
         while not (idle and reply is not None):
             now = time.monotonic()
             if interrupted_at is None and now > cell_deadline:
@@ -292,16 +304,17 @@ class Runner:
                 result["status"] = "dead"
                 break
             if not idle:
-                try:
-                    msg = self.kc.get_iopub_msg(timeout=0.05)
-                except queue.Empty:
-                    msg = None
-                if msg is not None and msg.get("parent_header", {}).get("msg_id") == msg_id:
+                msg = self._next_iopub(0.05, msg_id, collector)
+                if msg is not None:
+                    last_output_at = time.monotonic()
+                if msg and msg.get("parent_header", {}).get("msg_id") == msg_id:
                     msg_type = msg["header"]["msg_type"]
                     if msg_type == "status" and msg["content"].get("execution_state") == "idle":
                         idle = True
                     else:
                         collector.add(msg_type, msg["content"])
+                elif reply is not None and time.monotonic() - last_output_at > QUIET_AFTER_REPLY_S:
+                    idle = True  # the idle status was lost in a flood; the reply already ended the cell
             if reply is None:
                 try:
                     candidate = self.kc.get_shell_msg(timeout=0 if not idle else 0.05)
@@ -309,6 +322,7 @@ class Runner:
                     candidate = None
                 if candidate is not None and candidate.get("parent_header", {}).get("msg_id") == msg_id:
                     reply = candidate["content"]
+                    last_output_at = max(last_output_at, time.monotonic())
         if reply is not None:
             result["execution_count"] = reply.get("execution_count")
             status = reply.get("status", "error")
@@ -324,6 +338,27 @@ class Runner:
                 result["user_expressions"] = reply.get("user_expressions", {})
         result["seconds"] = round(time.monotonic() - started, 3)
         return result
+
+    def _next_iopub(self, timeout: float, msg_id: str, collector: OutputCollector) -> dict[str, Any] | None:
+        """The next output message; {} for one dropped unread; None when none came.
+
+        The runner must outlive the kernel under the sandbox's memory limit, so it never parses a message
+        bigger than what is left of the output budget: a print flood reaches us as few huge messages
+        (ipykernel sends what it buffered between flushes), and decoding them would fill our memory
+        instead of the kernel's. Dropping one unread costs nothing: it is never copied."""
+        socket = self.kc.iopub_channel.socket
+        if not socket.poll(int(timeout * 1000)):
+            return None
+        frames = socket.recv_multipart(copy=False)
+        _, message_frames = self.kc.session.feed_identities(frames, copy=False)
+        if sum(len(frame) for frame in message_frames) > self.budget["left"] + OUTPUT_MESSAGE_SLACK_BYTES:
+            # [signature, header, parent header, ...]: only the small parent header is read, to charge
+            # the cell that printed it (an earlier cell's output may still be arriving)
+            parent = json.loads(bytes(message_frames[2].buffer)) if len(message_frames) > 2 else {}
+            if isinstance(parent, dict) and parent.get("msg_id") == msg_id:
+                collector.refuse_oversized()
+            return {}
+        return self.kc.session.deserialize(message_frames, copy=False)
 
     def probe(self) -> dict[str, Any] | None:
         """Fingerprint of the kernel's grading-relevant state (transformers, hooks, assert helpers)."""
