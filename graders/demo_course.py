@@ -9,10 +9,8 @@ from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-from nbgrader.apps import NbGraderAPI
-from traitlets.config import Config
 
-from graders.errors import UserError
+from graders.course import Course
 
 ASSIGNMENT = "ps1"
 NOTEBOOK = "problems"
@@ -116,20 +114,7 @@ def create_course(root: Path, course_id: str = "demo-course", extra_config: str 
 
 def generate_assignment(root: Path, assignment: str) -> None:
     """Runs nbgrader's own generate_assignment (creates the gradebook rows and release/)."""
-    config = Config()
-    config.CourseDirectory.root = str(root)
-    from traitlets.config.loader import PyFileConfigLoader
-
-    config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config())
-    config.CourseDirectory.root = str(root)
-    config.Exchange.root = str(root / "exchange")  # the API insists on a writable exchange, even unused
-    (root / "exchange").mkdir(exist_ok=True)
-    api = NbGraderAPI(config=config)
-    result = api.generate_assignment(assignment, force=True, create=True)
-    if not result["success"]:
-        raise UserError(
-            f"nbgrader generate_assignment {assignment} failed:\n{result.get('log', '')}{result.get('error', '')}"
-        )
+    Course.open(root).generate_assignment(assignment)
 
 
 def released_notebook(root: Path) -> dict:
@@ -172,17 +157,10 @@ def submit(
     timestamp: str | None = None,
 ) -> Path:
     """Places a submission in submitted/<student>/ps1/ as nbgrader's collect step would."""
-    folder = Path(root) / "submitted" / student / ASSIGNMENT
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{NOTEBOOK}.ipynb"
-    if raw is not None:
-        path.write_bytes(raw)
-    else:
-        path.write_text(json.dumps(_fill(released_notebook(root), answers or {})))
-    (folder / "data.csv").write_text(DATA_CSV)
-    if timestamp:
-        (folder / "timestamp.txt").write_text(timestamp)
-    return path
+    notebook = raw if raw is not None else json.dumps(_fill(released_notebook(root), answers or {})).encode()
+    files = {f"{NOTEBOOK}.ipynb": notebook, "data.csv": DATA_CSV.encode()}
+    folder = Course.open(root).place_submission(ASSIGNMENT, student, files, timestamp)
+    return folder / f"{NOTEBOOK}.ipynb"
 
 
 def build_demo_submissions(root: Path) -> dict[str, str]:

@@ -28,6 +28,10 @@ class Settings:
     def course_dir(self, cohort: str) -> Path:
         return self.cohort_dir(cohort) / "course"
 
+    def is_cohort(self, name: str) -> bool:
+        """`bootcamp cohort create` made it: its cohort.toml exists (the one test used everywhere)."""
+        return (self.cohort_dir(name) / "cohort.toml").is_file()
+
     @property
     def programme_db(self) -> Path:
         return self.home / "programme.db"
@@ -36,3 +40,8 @@ class Settings:
 def repo_root() -> Path:
     """The source checkout (curriculum/, images/), found from this file."""
     return Path(__file__).resolve().parent.parent
+
+
+def default_curriculum_dir() -> Path:
+    """The curriculum that ships in this checkout; commands take --curriculum to use another."""
+    return repo_root() / "curriculum"

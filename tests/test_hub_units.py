@@ -101,6 +101,9 @@ def service(tmp_path: Path, monkeypatch) -> GradingService:
     course = settings.course_dir("c1")
     (course / "release" / "a1").mkdir(parents=True)
     (course / "nbgrader_config.py").write_text("c = get_config()\n")
+    (settings.cohort_dir("c1") / "cohort.toml").write_text(
+        'name = "c1"\ntrack = "six-month"\nstart = 2026-09-07\n'
+    )
     return GradingService(settings, hub)
 
 

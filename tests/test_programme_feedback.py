@@ -11,7 +11,7 @@ import pytest
 from test_programme_support import run_cli
 
 from graders.programme import cohorts
-from graders.programme.feedback import generate_feedback, nbgrader_api
+from graders.programme.feedback import generate_feedback
 from graders.programme.privacy import export_trainee
 from graders.programme.progress import build_progress
 from graders.programme.render_html import render_progress
@@ -71,7 +71,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, cohorts.
         cohorts.add_trainee(settings, cohort, tid, name, f"{tid}@example.org")
     (cohort.course_dir / "source" / "ps1").mkdir(parents=True)
     nbformat.write(_source_notebook(), cohort.course_dir / "source" / "ps1" / "ps1.ipynb")
-    api = nbgrader_api(cohort)
+    api = cohort.course.nbgrader_api()
     assert api.generate_assignment("ps1")["success"]
     for tid, (_, body) in people.items():
         if body:

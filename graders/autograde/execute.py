@@ -45,6 +45,8 @@ class GradingContext:
     host_lock: Any  # held while nbgrader code runs; released while the sandbox works
     probe: bool = True
     outcomes: dict[str, NotebookOutcome] = field(default_factory=dict)
+    # set when grading itself failed (no sandbox, run cancelled): the submission is retried, not scored
+    infrastructure_error: str | None = None
 
 
 def set_context(context: GradingContext | None) -> None:
@@ -169,7 +171,8 @@ class SandboxExecute(NbGraderPreprocessor):
         try:
             job = Job(cells=plan.cells, files=Job.collect_files(job_dir), probe=context.probe, checks=checks)
             result = context.sandbox.run(job)
-        except SandboxUnavailable:
+        except SandboxUnavailable as error:
+            context.infrastructure_error = f"no sandbox could be started: {error}"
             raise  # grading itself failed: nbgrader discards this submission's partial output
         except SandboxError as error:
             failure = str(error)

@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from nbconvert.preprocessors import ExecutePreprocessor
@@ -27,15 +28,15 @@ from nbgrader.api import MissingEntry
 from nbgrader.converters import Autograde, BaseConverter
 from nbgrader.utils import capture_log
 
-from graders.autograde.course import Course
 from graders.autograde.engines import shared_engines
 from graders.autograde.execute import FlagForReview, GradingContext, SandboxExecute, set_context
 from graders.autograde.inspect import describe_changes
+from graders.course import Course
 from graders.course_image import course_image
 from graders.sandbox import (
     DEFAULT_BACKEND,
     Limits,
-    LongLivedSandboxes,
+    Sandbox,
     SandboxError,
     backend,
     open_sandbox,
@@ -57,15 +58,22 @@ class AutogradeOptions:
     memory_mb: int = 1536
     force: bool = True  # regrade even when autograded/ is up to date (nbgrader's --force)
     probe: bool = True  # kernel-state tripwire between cells
-    sandboxes: LongLivedSandboxes | None = None  # a service's open sandboxes; None: open and close our own
+
+
+class GradeStatus(StrEnum):
+    """How grading one submission ended (a str, so JSON and comparisons with plain names keep working)."""
+
+    GRADED = "graded"
+    FLAGGED = "flagged"  # tampering found: autograded points withheld for review
+    FAILED = "failed"  # the submission cannot be graded: the trainee's problem, with a reason
+    ERROR = "error"  # grading itself failed (no sandbox, interrupted): nothing recorded, retried
+    SKIPPED = "skipped"  # already autograded and unchanged
 
 
 @dataclass
 class SubmissionResult:
     student: str
-    # graded | flagged (tampering: points withheld) | failed (the submission cannot be graded: the
-    # trainee's problem) | error (grading itself failed: nothing recorded) | skipped (already up to date)
-    status: str
+    status: GradeStatus
     score: float | None = None
     max_score: float | None = None
     late_penalty: float = 0.0
@@ -167,8 +175,6 @@ _FAILURE_PATTERNS = [
         "the submission has no notebook of this assignment (was the notebook renamed or deleted?); "
         "ask the trainee to submit it again",
     ),
-    (re.compile(r"GradingCancelled"), "grading was interrupted before this submission finished"),
-    (re.compile(r"SandboxUnavailable: (.*)"), "no sandbox could be started: {detail}"),
 ]
 
 
@@ -235,7 +241,7 @@ class _Grader:
                 copied = copy_untrusted_tree(self.course.submission_dir(self.assignment, student), staged)
             except UntrustedCopyError as error:
                 result = SubmissionResult(
-                    student=student, status="failed", reasons=[f"submission refused: {error}"]
+                    student=student, status=GradeStatus.FAILED, reasons=[f"submission refused: {error}"]
                 )
                 result.seconds = round(time.monotonic() - started, 2)
                 self._save(result)
@@ -275,20 +281,25 @@ class _Grader:
         return notes
 
     def _result(self, student: str, outcome: dict, context: GradingContext) -> SubmissionResult:
-        result = SubmissionResult(student=student, status="graded")
+        result = SubmissionResult(student=student, status=GradeStatus.GRADED)
         for notebook in context.outcomes.values():
             result.reasons.extend(notebook.reasons)
             result.setup_failures.extend(notebook.setup_failures)
             result.events.extend(f"{notebook.notebook}: {event}" for event in notebook.events)
             result.flagged = result.flagged or notebook.flagged
+        if not outcome.get("success") and self.cancelled.is_set():
+            context.infrastructure_error = "grading was interrupted before this submission finished"
+        if context.infrastructure_error:  # typed, set where it happened; never read from the log
+            result.status = GradeStatus.ERROR
+            result.reasons.insert(0, context.infrastructure_error)
+            return result
         if not outcome.get("success"):
-            log_text = outcome.get("log", "") + outcome.get("error", "")
-            infrastructure = "SandboxUnavailable" in log_text or "GradingCancelled" in log_text
-            result.status = "error" if infrastructure else "failed"
-            result.reasons.insert(0, _explain_failure(log_text))
+            # nbgrader's own failures (a notebook it cannot read) reach us only as its log
+            result.status = GradeStatus.FAILED
+            result.reasons.insert(0, _explain_failure(outcome.get("log", "") + outcome.get("error", "")))
             return result
         if not context.outcomes:
-            result.status = "skipped"
+            result.status = GradeStatus.SKIPPED
             result.reasons.append("already autograded and unchanged (use --force to regrade)")
         with self.course.gradebook() as gb:
             try:
@@ -300,7 +311,7 @@ class _Grader:
             result.score = round(max(0.0, float(submission.score) - result.late_penalty), 2)
             result.flagged = result.flagged or any(nb.flagged for nb in submission.notebooks)
         if result.flagged:
-            result.status = "flagged"
+            result.status = GradeStatus.FLAGGED
         return result
 
     def _records(self) -> Path:
@@ -328,7 +339,7 @@ class _Grader:
         partial = record.with_suffix(".json.tmp")
         partial.write_text(json.dumps(asdict(result), indent=2))
         partial.replace(record)
-        if result.status != "error":  # an infrastructure error is retried on the next run
+        if result.status != GradeStatus.ERROR:  # an infrastructure error is retried on the next run
             (folder / f"{result.student}.pending").unlink(missing_ok=True)
 
 
@@ -353,7 +364,7 @@ class _CancellableSandbox:
 def shared_setup_failures(results: list[SubmissionResult]) -> list[str]:
     """Instructor-cell failures met by every executed submission: the course's set-up is at fault, not
     the trainees, so the run says it once, loudly, instead of recording silent zeros."""
-    executed = [r for r in results if r.status in ("graded", "flagged")]
+    executed = [r for r in results if r.status in (GradeStatus.GRADED, GradeStatus.FLAGGED)]
     if not executed:
         return []
     common = set(executed[0].setup_failures)
@@ -364,6 +375,63 @@ def shared_setup_failures(results: list[SubmissionResult]) -> list[str]:
         f"not the trainees; fix it and grade again with --force: {failure}"
         for failure in sorted(common)
     ]
+
+
+@dataclass
+class SandboxChoice:
+    """Where a course's submissions run: the image (a course image when it has requirements.txt) and the
+    limits, with what the instructor should be told about that choice."""
+
+    image: str | None
+    limits: Limits
+    warnings: list[str]
+
+
+def choose_sandbox(course: Course, options: AutogradeOptions) -> SandboxChoice:
+    """The image and limits for grading this course; shared by `bootcamp autograde` and the hub."""
+    chosen = backend(options.sandbox)
+    image = options.image or chosen.default_image
+    warnings: list[str] = []
+    extras = None
+    if chosen.default_image is not None and options.image is None:
+        extras = course_image(course.root, image)  # the course's requirements.txt, if it has one
+        if extras is not None:
+            image = extras.tag
+    if extras is not None:
+        what = "built" if extras.built else "reused"
+        warnings.append(
+            f"grading in {extras.tag} ({what}): {extras.base} plus the course's requirements.txt"
+            f" ({', '.join(extras.requirements)})"
+        )
+    elif chosen.default_image is None and (course.root / "requirements.txt").is_file():
+        warnings.append(
+            f"the course's requirements.txt is not installed by --sandbox {chosen.name}: the packages must be "
+            "in this Python environment"
+        )
+    if chosen.warning:
+        warnings.append(chosen.warning)
+    limits = Limits(
+        cell_timeout=options.cell_timeout or course.cell_timeout(),
+        notebook_timeout=options.notebook_timeout or 600.0,
+        memory_mb=options.memory_mb,
+    )
+    return SandboxChoice(image=image, limits=limits, warnings=warnings)
+
+
+def grade_one(
+    course: Course, assignment: str, student: str, sandbox: Sandbox, options: AutogradeOptions | None = None
+) -> SubmissionResult:
+    """Grades one submission in a sandbox the caller owns (the hub keeps one open for every submission).
+
+    The same path each worker of `autograde` takes (staging, nbgrader's converter with the sandboxed
+    execute step, the result record), without the batch's set-up; it never raises for the trainee's
+    notebook: a broken one is this student's `failed`, and grading itself failing is `error`."""
+    options = options or AutogradeOptions(force=True)
+    course.check_assignment(assignment)
+    config = _autograde_config(course, options.force)
+    grader = _Grader(course, assignment, config, sandbox, threading.Lock(), options.probe, threading.Event())
+    with shared_engines():
+        return grader.grade(student)
 
 
 def autograde(
@@ -380,17 +448,8 @@ def autograde(
     course = Course.open(course_dir)
     course.check_assignment(assignment)
     names = course.submitted_students(assignment, students)
-    image = options.image or chosen.default_image
-    extras = None
-    if chosen.default_image is not None and options.image is None:
-        extras = course_image(course.root, image)  # the course's requirements.txt, if it has one
-        if extras is not None:
-            image = extras.tag
-    limits = Limits(
-        cell_timeout=options.cell_timeout or course.cell_timeout(),
-        notebook_timeout=options.notebook_timeout or 600.0,
-        memory_mb=options.memory_mb,
-    )
+    choice = choose_sandbox(course, options)
+    image, limits = choice.image, choice.limits
     report = AutogradeReport(
         assignment=assignment,
         course_dir=str(course.root),
@@ -398,20 +457,9 @@ def autograde(
         image=image if chosen.default_image is not None else f"({chosen.name}: no image)",
         limits=asdict(limits),
     )
-    if extras is not None:
-        what = "built" if extras.built else "reused"
-        report.warnings.append(
-            f"grading in {extras.tag} ({what}): {extras.base} plus the course's requirements.txt"
-            f" ({', '.join(extras.requirements)})"
-        )
-    elif chosen.default_image is None and (course.root / "requirements.txt").is_file():
-        report.warnings.append(
-            f"the course's requirements.txt is not installed by --sandbox {chosen.name}: the packages must be "
-            "in this Python environment"
-        )
+    report.warnings.extend(choice.warnings)
     if chosen.warning:
         log.warning(chosen.warning)
-        report.warnings.append(chosen.warning)
     if not names:
         wanted = f" matching {', '.join(students)}" if students else ""
         report.warnings.append(f"no submissions of {assignment!r}{wanted} under {course.root / 'submitted'}")
@@ -426,10 +474,7 @@ def autograde(
     # one container more than workers boots while the others execute, unless there is nothing left to grade
     pool_size = max(jobs, min(jobs + 1, len(names)))
     with shared_engines():
-        if options.sandboxes is not None:
-            sandbox = options.sandboxes.get(options.sandbox, image, limits)
-        else:
-            sandbox = open_sandbox(options.sandbox, image=image, limits=limits, pool_size=pool_size)
+        sandbox = open_sandbox(options.sandbox, image=image, limits=limits, pool_size=pool_size)
         pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
         try:
             grader = _Grader(course, assignment, config, sandbox, host_lock, options.probe, cancelled)
@@ -440,7 +485,9 @@ def autograde(
                 except Exception as error:  # noqa: BLE001 - a failure of grading itself, reported per student
                     log.exception("grading %s failed", futures[future])
                     result = SubmissionResult(
-                        student=futures[future], status="error", reasons=[f"internal error: {error}"]
+                        student=futures[future],
+                        status=GradeStatus.ERROR,
+                        reasons=[f"internal error: {error}"],
                     )
                 report.results.append(result)
                 if progress:
@@ -451,8 +498,7 @@ def autograde(
         finally:
             # on an interrupt, closing the sandbox first ends the workers' waits at once
             pool.shutdown(wait=not cancelled.is_set(), cancel_futures=True)
-            if options.sandboxes is None:
-                sandbox.close()
+            sandbox.close()
             if cancelled.is_set():
                 pool.shutdown(wait=True)
     report.results.sort(key=lambda r: r.student)

@@ -8,18 +8,14 @@ from pathlib import Path
 from graders.curriculum.model import Catalogue, Problem, Track
 from graders.curriculum.schema import load_module, load_track
 from graders.errors import UserError
-from graders.settings import repo_root
+from graders.settings import default_curriculum_dir
 
 log = logging.getLogger(__name__)
 
 
-def default_root() -> Path:
-    return repo_root() / "curriculum"
-
-
 def load_catalogue(root: Path | None = None) -> Catalogue:
     """Every module under `<root>/modules/`; problems in the files are collected, not raised."""
-    root = (root or default_root()).resolve()
+    root = (root or default_curriculum_dir()).resolve()
     catalogue = Catalogue(root=root)
     if not catalogue.modules_dir.is_dir():
         raise UserError(f"{root} has no modules/ folder: pass --root with the path of a curriculum folder")

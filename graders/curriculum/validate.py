@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-import os
 import shutil
 import sys
 import tempfile
@@ -251,13 +250,6 @@ def check_module_versions(catalogue: Catalogue, slugs: list[str]) -> list[CheckR
 # --- nbgrader and the sandbox -----------------------------------------------------------------------
 
 
-def _venv_on_path() -> None:
-    """nbgrader starts the `alembic` command when it creates a gradebook; find the one beside Python."""
-    bin_dir = str(Path(sys.executable).parent)
-    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-
-
 @functools.cache
 def empty_gradebook() -> bytes:
     """An empty nbgrader gradebook, made once per process.
@@ -267,7 +259,6 @@ def empty_gradebook() -> bytes:
     """
     from nbgrader.api import Gradebook
 
-    _venv_on_path()
     with tempfile.TemporaryDirectory(prefix="bootcamp-gradebook-") as folder:
         path = Path(folder) / "gradebook.db"
         with Gradebook(f"sqlite:///{path}", COURSE_ID):
@@ -300,20 +291,9 @@ class CourseBuilder:
 
 def generate_release(course: Path, assignment: str) -> Path:
     """Runs nbgrader's generate_assignment in-process; returns the release folder."""
-    from nbgrader.apps import NbGraderAPI
-    from traitlets.config import Config
+    from graders.course import Course
 
-    config = Config()
-    config.CourseDirectory.root = str(course)
-    config.CourseDirectory.course_id = COURSE_ID
-    config.Exchange.root = str(course / "exchange")  # a private exchange: the API checks it is writable
-    (course / "exchange").mkdir(exist_ok=True)
-    outcome = NbGraderAPI(config=config).generate_assignment(assignment, force=True)
-    if not outcome["success"]:
-        detail = (outcome.get("error") or "").strip().splitlines()
-        log.debug("nbgrader log for %s:\n%s", assignment, outcome.get("log"))
-        raise UserError(f"nbgrader generate_assignment failed: {detail[-1] if detail else 'see --verbose'}")
-    return course / "release" / assignment
+    return Course.open(course).generate_assignment(assignment)
 
 
 def hidden_regions(notebook: Any) -> list[tuple[int, str, list[str]]]:
@@ -373,21 +353,22 @@ def find_leaks(source: Path, release: Path) -> list[str]:
 def _submit(course: Path, assignment: Assignment, release: Path, student: str, notebook: Path | Any) -> None:
     """Places a submission the way nbgrader's exchange would: the released files, then the notebook
     (a path to copy, or a notebook object to write)."""
-    target = course / "submitted" / student / assignment.name
-    shutil.copytree(release, target)
-    if isinstance(notebook, Path):
-        shutil.copy2(notebook, target / assignment.notebook.name)
-    else:
-        nbformat.write(notebook, target / assignment.notebook.name)
+    files = {str(p.relative_to(release)): p.read_bytes() for p in sorted(release.rglob("*")) if p.is_file()}
+    content = notebook.read_bytes() if isinstance(notebook, Path) else nbformat.writes(notebook).encode()
+    files[assignment.notebook.name] = content
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
-    (target / "timestamp.txt").write_text(stamp, encoding="utf-8")
+    from graders.course import Course
+
+    Course.open(course).place_submission(assignment.name, student, files, stamp)
 
 
 def cell_scores(course: Path, assignment: Assignment, student: str) -> dict[str, float]:
     """grade_id -> the points the student's notebook earned in each graded cell, from the gradebook."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", COURSE_ID) as gradebook:
+    from graders.course import Course
+
+    with Course.open(course).gradebook() as gradebook:
         try:
             notebook = gradebook.find_submission_notebook(assignment.notebook.stem, assignment.name, student)
         except MissingEntry:

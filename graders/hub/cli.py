@@ -14,7 +14,11 @@ DEMO_LOGINS = "demo-logins.toml"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Adds this part's subcommands to `bootcamp`."""
+    """Adds this part's subcommands to `bootcamp`, and the hub's part of forgetting a trainee."""
+    from graders.hub.privacy import forget_trainee_on_hub
+    from graders.programme.privacy import register_forgetter
+
+    register_forgetter(forget_trainee_on_hub)
     hub = subparsers.add_parser("hub", help="run the JupyterHub for trainees (proxy, hub, grading service)")
     sub = hub.add_subparsers(dest="hub_command", metavar="ACTION")
     up = sub.add_parser("up", help="start the proxy and the hub in the background (idempotent)")

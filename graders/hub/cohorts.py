@@ -14,8 +14,8 @@ from pathlib import Path
 
 from graders.hub.api import HubClient
 from graders.hub.exchange import CohortExchange
+from graders.hub.names import INSTRUCTOR_GROUP, TRAINEE_GROUP
 from graders.hub.settings import HubSettings
-from graders.hub.spawner import INSTRUCTOR_GROUP, TRAINEE_GROUP
 from graders.programme import cohorts as programme
 from graders.settings import Settings
 

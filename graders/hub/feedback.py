@@ -1,9 +1,6 @@
-"""Feedback for one graded submission: nbgrader's HTML report, without the hidden tests, in the trainee's folder.
-
-Stock `nbgrader generate_feedback` renders the autograded notebook, where nbgrader has put the hidden tests
-back (and their tracebacks show the test code); graders.hidden_tests removes them before the HTML export.
-The HTML files then go to the trainee's own exchange folder, named as nbgrader's fetch_feedback expects
-(md5 of the submission secret and notebook name), so the assignment list shows them.
+"""Delivers feedback to a trainee on the hub: the HTML pages Course.generate_feedback wrote (without hidden
+tests), or a short notice in their place, go to the trainee's own exchange folder, named as nbgrader's
+fetch_feedback expects (md5 of the submission secret and notebook name), so the assignment list shows them.
 """
 
 from __future__ import annotations
@@ -14,30 +11,8 @@ import shutil
 from pathlib import Path
 
 from nbgrader.utils import notebook_hash
-from traitlets.config import Config
-
-from graders.errors import UserError
-from graders.hidden_tests import FEEDBACK_PREPROCESSORS, only_html
-from graders.hub.release import nbgrader_api
 
 log = logging.getLogger(__name__)
-
-
-def feedback_config() -> Config:
-    config = Config()
-    config.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
-    return config
-
-
-def generate(course_dir: Path, cohort: str, assignment: str, trainee: str, exchange_root: Path) -> list[Path]:
-    """Runs nbgrader generate_feedback for one trainee; returns the HTML files under course/feedback/."""
-    api = nbgrader_api(course_dir, cohort, exchange_root, extra=feedback_config())
-    result = api.generate_feedback(assignment, trainee, force=True)
-    if not result["success"]:
-        raise UserError(f"generate_feedback {assignment} for {trainee} failed:\n{result.get('error', '')}")
-    folder = course_dir / "feedback" / trainee / assignment
-    only_html(folder)
-    return sorted(folder.glob("*.html"))
 
 
 def deliver(html_files: list[Path], secret: str, trainee_feedback_dir: Path) -> list[Path]:

@@ -11,7 +11,6 @@ Instructors see the grades in the cohort's gradebook through the formgrader.
 from __future__ import annotations
 
 import logging
-import shutil
 import signal
 import sys
 import time
@@ -20,13 +19,14 @@ from pathlib import Path
 
 from nbgrader.utils import notebook_hash
 
+from graders.course import Course
 from graders.hub import feedback
 from graders.hub.exchange import CohortExchange
 from graders.hub.queue import Submission, SubmissionQueue
 from graders.hub.settings import HubSettings
 from graders.sandbox import LongLivedSandboxes
 from graders.settings import Settings
-from graders.untrusted import UntrustedCopyError, copy_untrusted_tree
+from graders.untrusted import UntrustedCopyError
 
 log = logging.getLogger("graders.hub.grading")
 
@@ -73,7 +73,7 @@ class GradingService:
         if not root.is_dir():
             return 0
         for cohort_dir in sorted(p for p in root.iterdir() if p.is_dir()):
-            if not (self.settings.course_dir(cohort_dir.name) / "nbgrader_config.py").exists():
+            if not self.settings.is_cohort(cohort_dir.name):
                 continue
             exchange = CohortExchange(root=root, cohort=cohort_dir.name)
             for trainee in exchange.trainees_with_inbound():
@@ -156,42 +156,39 @@ class GradingService:
         return self.queue.get(job.id)
 
     def _grade(self, job: Submission) -> Outcome:
-        course_dir = self.settings.course_dir(job.cohort)
+        course = Course.open(self.settings.course_dir(job.cohort))
         exchange = CohortExchange(root=self.hub.exchange_root, cohort=job.cohort)
         source = Path(job.path)
         if not source.is_dir():
             return Outcome("failed", message="the submission folder disappeared before grading")
-        target = course_dir / "submitted" / job.trainee / job.assignment
-        if target.exists():
-            shutil.rmtree(target)
         try:
-            copied = copy_untrusted_tree(
-                source, target, max_total_bytes=int(self.hub.max_submission_mb * 1e6)
+            copied = course.take_submission(
+                job.assignment, job.trainee, source, max_total_bytes=int(self.hub.max_submission_mb * 1e6)
             )
         except UntrustedCopyError as error:
             return Outcome("failed", message=f"submission refused: {error}")
         for why in copied.refused:
             log.warning("%s: left out of the submission: %s", job.id, why)
-        result = self._autograde(course_dir, job)
+        result = self._autograde(course, job)
         status = QUEUE_STATUS.get(result.status, "retry")
         if status != "done":
             return Outcome(status, result.score, result.max_score, "; ".join(result.reasons))
-        html_files = feedback.generate(
-            course_dir, job.cohort, job.assignment, job.trainee, self.hub.exchange_root
-        )
+        folder = course.generate_feedback(job.assignment, job.trainee)[job.trainee]
+        html_files = sorted(folder.glob("*.html"))
         secret = (source / "submission_secret.txt").read_text(encoding="utf-8")
         feedback.deliver(html_files, secret, exchange.feedback(job.trainee))
         message = "flagged: " + "; ".join(result.reasons) if result.flagged else ""
         return Outcome("done", result.score, result.max_score, message)
 
-    def _autograde(self, course_dir: Path, job: Submission):
-        from graders.autograde import AutogradeOptions, autograde
+    def _autograde(self, course: Course, job: Submission):
+        """One submission through graders.autograde.grade_one, in the long-lived sandbox for this
+        course's image and limits (one per kind, kept warm between submissions)."""
+        from graders.autograde import AutogradeOptions, choose_sandbox, grade_one
 
-        options = AutogradeOptions(sandbox=self.hub.sandbox, jobs=1, sandboxes=self.sandboxes)
-        report = autograde(course_dir, job.assignment, students=[job.trainee], options=options)
-        if not report.results:
-            raise RuntimeError("; ".join(report.warnings) or "the autograder returned no result")
-        return report.results[0]
+        options = AutogradeOptions(sandbox=self.hub.sandbox, jobs=1, force=True)
+        choice = choose_sandbox(course, options)
+        sandbox = self.sandboxes.get(self.hub.sandbox, choice.image, choice.limits)
+        return grade_one(course, job.assignment, job.trainee, sandbox, options)
 
     def _notice(self, sub: Submission, title: str, message: str) -> None:
         folder = Path(sub.path)

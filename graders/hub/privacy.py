@@ -9,26 +9,20 @@ from __future__ import annotations
 import logging
 import shutil
 import sqlite3
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from graders.errors import UserError
 from graders.hub.api import HubClient
 from graders.hub.exchange import CohortExchange
 from graders.hub.settings import HubSettings
+from graders.programme.privacy import ElsewhereErasure
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class HubErasure:
-    removed: list[str] = field(default_factory=list)
-    not_done: list[str] = field(default_factory=list)  # what could not be removed now, and how to finish
-
-
-def forget_on_hub(hub: HubSettings, trainee: str) -> HubErasure:
+def forget_on_hub(hub: HubSettings, trainee: str) -> ElsewhereErasure:
     """Removes every hub-side trace of `trainee`; never raises for a part that is already gone."""
-    erasure = HubErasure()
+    erasure = ElsewhereErasure()
     if _hub_has_run(hub):
         _delete_hub_user(hub, trainee, erasure)
     erasure.removed.extend(_remove_volume(hub, trainee, erasure))
@@ -60,7 +54,7 @@ def _hub_has_run(hub: HubSettings) -> bool:
     return not url.startswith(prefix) or Path(url[len(prefix) :]).exists()
 
 
-def _delete_hub_user(hub: HubSettings, trainee: str, erasure: HubErasure) -> None:
+def _delete_hub_user(hub: HubSettings, trainee: str, erasure: ElsewhereErasure) -> None:
     try:
         client = HubClient.from_settings(hub)
         if client.user(trainee) is not None:
@@ -71,7 +65,7 @@ def _delete_hub_user(hub: HubSettings, trainee: str, erasure: HubErasure) -> Non
         erasure.not_done.append(f"hub user: {error} (run `bootcamp trainee forget` again once the hub runs)")
 
 
-def _remove_volume(hub: HubSettings, trainee: str, erasure: HubErasure) -> list[str]:
+def _remove_volume(hub: HubSettings, trainee: str, erasure: ElsewhereErasure) -> list[str]:
     try:
         import docker
 
@@ -85,3 +79,8 @@ def _remove_volume(hub: HubSettings, trainee: str, erasure: HubErasure) -> list[
     except Exception as error:  # noqa: BLE001
         erasure.not_done.append(f"home volume {volume.name}: {error}")
         return []
+
+
+def forget_trainee_on_hub(trainee: str) -> ElsewhereErasure:
+    """`bootcamp trainee forget` calls this through graders.programme.privacy.FORGETTERS."""
+    return forget_on_hub(HubSettings.load(), trainee)

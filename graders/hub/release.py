@@ -12,8 +12,6 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbgrader.apps import NbGraderAPI
-from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
 from graders.errors import UserError
@@ -48,19 +46,11 @@ def find_assignment(curriculum: Path, assignment: str) -> Path:
     return matches[0]
 
 
-def nbgrader_api(
-    course_dir: Path, cohort: str, exchange_root: Path, extra: Config | None = None
-) -> NbGraderAPI:
-    """nbgrader's Python API on a cohort's course, pointed at the hub's exchange."""
+def hub_exchange(exchange_root: Path) -> Config:
+    """The settings that point nbgrader's API at the hub's exchange."""
     config = Config()
-    config.CourseDirectory.root = str(course_dir)
-    config.CourseDirectory.course_id = cohort
-    config.CourseDirectory.db_url = f"sqlite:///{course_dir / 'gradebook.db'}"
     config.Exchange.root = str(exchange_root)
-    if extra is not None:
-        config.merge(extra)
-    coursedir = CourseDirectory(config=config)
-    return NbGraderAPI(coursedir=coursedir, config=config)
+    return config
 
 
 def release(settings: Settings, hub: HubSettings, assignment: str, cohort_name: str) -> Released:
@@ -72,24 +62,11 @@ def release(settings: Settings, hub: HubSettings, assignment: str, cohort_name: 
     shutil.copytree(src, dest)
     exchange = CohortExchange(root=hub.exchange_root, cohort=cohort.name)
     exchange.ensure()
-    api = nbgrader_api(cohort.course_dir, cohort.name, hub.exchange_root)
-    result = api.generate_assignment(assignment, force=True, create=True)
-    if not result["success"] and "because there are submissions associated with it" in result.get(
-        "error", ""
-    ) + result.get("log", ""):
-        raise UserError(
-            f"{assignment} already has submissions in cohort {cohort.name}, and its notebook now has other "
-            "cells: nbgrader cannot change a graded assignment's cells. Release the changed version under a "
-            "new assignment name (a new module version), or keep the old one."
-        )
-    if not result["success"]:
-        raise UserError(
-            f"nbgrader generate_assignment {assignment} failed:\n{result['log']}{result['error']}"
-        )
+    cohort.course.generate_assignment(assignment, hub_exchange(hub.exchange_root))
     # release_assignment refuses to overwrite; a re-release replaces the outbound copy on purpose.
     if (exchange.outbound / assignment).exists():
         shutil.rmtree(exchange.outbound / assignment)
-    result = api.release_assignment(assignment)
+    result = cohort.course.nbgrader_api(hub_exchange(hub.exchange_root)).release_assignment(assignment)
     if not result["success"]:
         raise UserError(f"nbgrader release_assignment {assignment} failed:\n{result['log']}{result['error']}")
     notebooks = sorted(p.name for p in (exchange.outbound / assignment).glob("*.ipynb"))

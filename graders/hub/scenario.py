@@ -75,7 +75,7 @@ def create_cohort(settings, name: str, trainees: list[str], instructors: list[st
     """The course side, through graders.programme (skips what already exists)."""
     from graders.programme import cohorts
 
-    if not (settings.cohort_dir(name) / "cohort.toml").exists():
+    if not settings.is_cohort(name):
         cohorts.create_cohort(settings, name, "six-month", date.today())
     for trainee in trainees:
         cohorts.add_trainee(settings, name, trainee, f"Trainee {trainee.title()}", f"{trainee}@example.org")

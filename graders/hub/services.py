@@ -11,9 +11,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from graders.hub.names import INSTRUCTOR_GROUP, TRAINEE_GROUP, free_port
 from graders.hub.secrets import MANAGER_TOKEN, secret
 from graders.hub.settings import HubSettings
-from graders.hub.spawner import INSTRUCTOR_GROUP, TRAINEE_GROUP, free_port
 
 MANAGER = "bootcamp-manager"
 GRADER = "grader"

@@ -110,9 +110,9 @@ class HubSettings:
 
     @property
     def curriculum(self) -> Path:
-        from graders.settings import repo_root
+        from graders.settings import default_curriculum_dir
 
-        return self.curriculum_dir or repo_root() / "curriculum"
+        return self.curriculum_dir or default_curriculum_dir()
 
     @classmethod
     def load(cls, environ: typing.Mapping[str, str] | None = None) -> HubSettings:

@@ -7,27 +7,13 @@ Each trainee's container gets a persistent home volume plus exactly their folder
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 from dockerspawner import DockerSpawner
 from traitlets import Int, Unicode
 
 from graders.hub.exchange import CohortExchange
-
-TRAINEE_GROUP = "nbgrader-"
-INSTRUCTOR_GROUP = "formgrade-"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on now (the kernel picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def cohorts_of(group_names: list[str], prefix: str) -> list[str]:
-    return sorted(name[len(prefix) :] for name in group_names if name.startswith(prefix))
+from graders.hub.names import INSTRUCTOR_GROUP, TRAINEE_GROUP, cohorts_of, free_port
 
 
 class BootcampSpawner(DockerSpawner):

@@ -125,11 +125,10 @@ def _trainee_forget(args: argparse.Namespace) -> int:
             f"this permanently removes {args.id} from programme.db, every gradebook, their submissions, "
             "feedback, activity and reports; run again with --yes to do it"
         )
-    from graders.hub.privacy import forget_on_hub
-    from graders.hub.settings import HubSettings
+    from graders.programme.privacy import forget_elsewhere
 
     report = forget_trainee(Settings.load(), args.id)
-    hub_side = forget_on_hub(HubSettings.load(), args.id)
+    hub_side = forget_elsewhere(args.id)
     print(f"Removed {args.id}:")
     for line in report.removed + hub_side.removed:
         print(f"  - {line}")

@@ -7,13 +7,11 @@ This is the Python API the hub side builds on (hub users and groups `nbgrader-<c
 from __future__ import annotations
 
 import csv
+import functools
 import importlib
 import json
 import logging
-import os
 import re
-import shutil
-import sys
 import tomllib
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +19,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook
 
+from graders.course import Course
 from graders.errors import UserError
 from graders.programme import records
 from graders.programme.records import Instructor, Trainee
@@ -54,6 +53,11 @@ class Cohort:
     def course_dir(self) -> Path:
         return self.path / "course"
 
+    @functools.cached_property
+    def course(self) -> Course:
+        """The cohort's nbgrader course (its nbgrader_config.py names the course id and gradebook)."""
+        return Course.open(self.course_dir)
+
     @property
     def gradebook_path(self) -> Path:
         return self.course_dir / "gradebook.db"
@@ -73,14 +77,6 @@ class Cohort:
     def gradebook(self) -> Gradebook:
         """Opens the cohort's nbgrader gradebook; use it as a context manager so it is closed."""
         return Gradebook(self.db_url, course_id=self.name)
-
-
-def _let_nbgrader_find_alembic() -> None:
-    """nbgrader stamps a new gradebook by running `alembic` by name; when bootcamp runs from a virtualenv
-    that is not activated, alembic sits next to our interpreter but not on PATH, so we add that folder."""
-    here = Path(sys.executable).parent
-    if shutil.which("alembic") is None and (here / "alembic").exists():
-        os.environ["PATH"] = f"{here}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 def check_cohort_name(name: str) -> str:
@@ -136,7 +132,7 @@ def create_cohort(
     if track not in TRACKS:
         raise UserError(f"track {track!r} is unknown: use one of {', '.join(TRACKS)}")
     path = settings.cohort_dir(name)
-    if (path / "cohort.toml").exists():
+    if settings.is_cohort(name):
         raise UserError(f"cohort {name!r} already exists at {path}: pick another name or use it as it is")
     cohort = Cohort(name=name, track=track, start=start, path=path)
     for sub in COURSE_SUBDIRS:
@@ -144,7 +140,6 @@ def create_cohort(
     (cohort.course_dir / "nbgrader_config.py").write_text(
         NBGRADER_CONFIG.format(name=name, root=str(cohort.course_dir), db_url=cohort.db_url), encoding="utf-8"
     )
-    _let_nbgrader_find_alembic()
     # Opening a Gradebook creates its tables, so the formgrader and autograder find a ready database.
     with cohort.gradebook():
         pass
@@ -158,7 +153,7 @@ def load_cohort(settings: Settings, name: str) -> Cohort:
     """Reads cohorts/<name>/cohort.toml."""
     path = settings.cohort_dir(name)
     toml_path = path / "cohort.toml"
-    if not toml_path.exists():
+    if not settings.is_cohort(name):
         known = ", ".join(c.name for c in list_cohorts(settings)) or "none yet"
         raise UserError(
             f"no cohort {name!r} (looked for {toml_path}); known cohorts: {known}. "

@@ -12,13 +12,8 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nbgrader.apps import NbGraderAPI
-from nbgrader.coursedir import CourseDirectory
-from traitlets.config import Config
-
-from graders.autograde.course import Course
+from graders.course import Course
 from graders.errors import UserError
-from graders.hidden_tests import FEEDBACK_PREPROCESSORS, only_html
 from graders.programme import cohorts as cohorts_mod
 from graders.programme.cohorts import Cohort
 from graders.programme.grades import read_gradebook, submitted
@@ -35,21 +30,9 @@ class FeedbackResult:
     log: str = ""
 
 
-def nbgrader_api(cohort: Cohort, extra: Config | None = None) -> NbGraderAPI:
-    """An nbgrader API bound to the cohort's course directory and gradebook, with our feedback steps."""
-    config = Config()
-    config.CourseDirectory.root = str(cohort.course_dir)
-    config.CourseDirectory.course_id = cohort.name
-    config.CourseDirectory.db_url = cohort.db_url
-    config.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
-    if extra is not None:
-        config.merge(extra)
-    return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-
-
 def feedback_area(cohort: Cohort, trainee_id: str, assignment: str) -> Path:
     """Where a trainee's feedback lives; the hub side mounts course/feedback/<id>/ into their server."""
-    return cohort.course_dir / "feedback" / trainee_id / assignment
+    return cohort.course.feedback_dir(assignment, trainee_id)
 
 
 def generate_feedback(settings: Settings, cohort_name: str, assignment: str) -> FeedbackResult:
@@ -63,16 +46,8 @@ def generate_feedback(settings: Settings, cohort_name: str, assignment: str) -> 
             "autograde it first with `bootcamp autograde`"
         )
     result = FeedbackResult(assignment=assignment)
-    autograded = cohort.course_dir / "autograded"
-    if any(autograded.glob(f"*/{assignment}")):
-        outcome = nbgrader_api(cohort).generate_feedback(assignment)
-        result.log = outcome.get("log", "")
-        if not outcome.get("success"):
-            raise UserError(
-                f"nbgrader generate_feedback failed for {assignment}: {outcome.get('error', '')[-600:]}"
-            )
-        for folder in (cohort.course_dir / "feedback").glob(f"*/{assignment}"):
-            only_html(folder)
+    if cohort.course.autograded_students(assignment):
+        cohort.course.generate_feedback(assignment)
     for trainee in cohorts_mod.trainees(settings, cohort):
         if trainee.status == "dropped":
             continue
@@ -82,7 +57,7 @@ def generate_feedback(settings: Settings, cohort_name: str, assignment: str) -> 
             result.delivered[trainee.id] = area
         elif not graded and not submitted(cohort, trainee.id, assignment):
             result.missing[trainee.id] = "not submitted"
-        elif not graded or not (autograded / trainee.id / assignment).is_dir():
+        elif not graded or not cohort.course.autograded_dir(assignment, trainee.id).is_dir():
             result.missing[trainee.id] = "submitted, not graded yet"
         else:
             result.missing[trainee.id] = "graded, but feedback was not generated (see the nbgrader log)"
@@ -99,26 +74,12 @@ def generate_course_feedback(course_dir: Path | str, assignment: str) -> Feedbac
     them (nbgrader #917)."""
     course = Course.open(course_dir)
     course.check_assignment(assignment)
-    config = course.config.copy()
-    config.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
-    api = NbGraderAPI(coursedir=course.coursedir(), config=config)
     result = FeedbackResult(assignment=assignment)
-    autograded = Path(course.coursedir().autograded_directory)
-    autograded = autograded if autograded.is_absolute() else course.root / autograded
-    graded = sorted(p.parent.name for p in autograded.glob(f"*/{assignment}") if p.is_dir())
-    if not graded:
+    if not course.autograded_students(assignment):
         raise UserError(
             f"no autograded submissions of {assignment!r} in {course.root}: run `bootcamp autograde` first"
         )
-    outcome = api.generate_feedback(assignment, force=True)
-    result.log = outcome.get("log", "")
-    if not outcome.get("success"):
-        raise UserError(
-            f"nbgrader generate_feedback failed for {assignment}: {outcome.get('error', '')[-600:]}"
-        )
-    for student in graded:
-        folder = course.root / "feedback" / student / assignment
-        only_html(folder)
+    for student, folder in course.generate_feedback(assignment).items():
         if folder.is_dir() and any(folder.glob("*.html")):
             result.delivered[student] = folder
         else:

@@ -10,7 +10,7 @@ from pathlib import Path
 from graders.curriculum.catalogue import load_catalogue, load_tracks
 from graders.curriculum.model import Problem
 from graders.errors import UserError
-from graders.settings import repo_root
+from graders.settings import default_curriculum_dir
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,6 @@ class TrackPlan:
 
     def due_by(self, start: date, today: date) -> list[PlannedAssignment]:
         return [a for a in self.assignments if a.due_on(start) <= today]
-
-
-def default_curriculum_dir() -> Path:
-    return repo_root() / "curriculum"
 
 
 def load_plan(track: str, curriculum_dir: Path | None = None) -> TrackPlan:

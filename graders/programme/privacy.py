@@ -12,6 +12,7 @@ import json
 import logging
 import shutil
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,38 @@ def export_trainee(settings: Settings, trainee_id: str) -> dict[str, Any]:
     if data["programme"] is None and not data["gradebooks"] and not data["files"] and not data["activity"]:
         raise UserError(f"nothing is held on {trainee_id!r}: check the id (it is the hub user name)")
     return data
+
+
+@dataclass
+class ElsewhereErasure:
+    """What a store outside the course side (the hub's users, volumes and queue) removed, and what not yet."""
+
+    removed: list[str] = field(default_factory=list)
+    not_done: list[str] = field(default_factory=list)
+
+
+# Stores outside the course side register how to forget a trainee there; the hub does so when it is
+# installed (graders.hub.cli.register). The course side never imports the hub: the arrow points down.
+FORGETTERS: list[Callable[[str], ElsewhereErasure]] = []
+
+
+def register_forgetter(forget: Callable[[str], ElsewhereErasure]) -> None:
+    if forget not in FORGETTERS:
+        FORGETTERS.append(forget)
+
+
+def forget_elsewhere(trainee_id: str) -> ElsewhereErasure:
+    """Runs every registered forgetter; one that fails is reported as not done, the others still run."""
+    total = ElsewhereErasure()
+    for forget in FORGETTERS:
+        try:
+            part = forget(trainee_id)
+        except Exception as error:  # noqa: BLE001 - one store's failure must not stop the erasure
+            total.not_done.append(f"{getattr(forget, '__name__', 'a store')}: {error}")
+            continue
+        total.removed.extend(part.removed)
+        total.not_done.extend(part.not_done)
+    return total
 
 
 @dataclass
