@@ -23,7 +23,7 @@ from graders.hub.api import HubClient
 
 pytestmark = [pytest.mark.hub, pytest.mark.timeout(300)]
 from graders.hub.cohorts import CohortOnHub, sync_cohort  # noqa: E402
-from graders.hub.release import release  # noqa: E402
+from graders.hub.release import release_module  # noqa: E402
 from graders.hub.settings import HubSettings  # noqa: E402
 from graders.hub.spawner import free_port  # noqa: E402
 from graders.settings import Settings  # noqa: E402
@@ -87,7 +87,7 @@ def stack(tmp_path_factory):
         launcher.up(hub)
         s = Stack(settings, hub, docker_client)
         sync_cohort(s.client, hub, CohortOnHub.from_programme(settings, COHORT))
-        release(settings, hub, ASSIGNMENT, COHORT)
+        release_module(settings, hub, "hub-sample", COHORT)  # its lesson, data and assignment
         for user in TRAINEES:
             started = time.monotonic()
             s.client.start_server(user)
@@ -129,8 +129,15 @@ def test_trainee_server_runs_in_its_own_limited_container(stack: Stack):
     assert stack.sh("alice", "id -u")[1].strip() == "1000"
     mounts = {m["Destination"]: m for m in container.attrs["Mounts"]}
     base = f"/srv/nbgrader/exchange/{COHORT}"
-    assert set(mounts) == {"/home/jovyan", f"{base}/outbound", f"{base}/inbound", f"{base}/feedback"}
+    assert set(mounts) == {
+        "/home/jovyan",
+        f"{base}/outbound",
+        f"{base}/inbound",
+        f"{base}/feedback",
+        "/srv/bootcamp/lessons",
+    }
     assert not mounts[f"{base}/outbound"]["RW"] and not mounts[f"{base}/feedback"]["RW"]
+    assert not mounts["/srv/bootcamp/lessons"]["RW"]
     assert mounts[f"{base}/inbound"]["Source"].endswith("/inbound/alice")
     assert mounts["/home/jovyan"]["Type"] == "volume"
 
@@ -301,3 +308,31 @@ def test_trainee_signs_in_and_finds_the_assignment_in_jupyterlab(stack: Stack, t
             raise
         finally:
             browser.close()
+
+
+# -- lessons ------------------------------------------------------------------------------------------------------
+LESSON = "lessons/hub-sample/lessons/01-squares.ipynb"
+
+
+def test_released_lessons_are_in_the_trainee_home_and_run_there(stack: Stack):
+    code, out = stack.sh(
+        "alice",
+        f"cd ~/{LESSON.rsplit('/', 1)[0]} && jupyter nbconvert --to notebook --execute --stdout "
+        "01-squares.ipynb 2>/dev/null",
+    )
+    assert code == 0, out
+    assert "squares [1, 4, 9]" in out  # the lesson found ../data/numbers.csv
+    assert (
+        stack.sh("alice", "touch /srv/bootcamp/lessons/hub-sample/lessons/x")[0] != 0
+    )  # originals read-only
+
+
+def test_a_rerelease_adds_new_lessons_and_keeps_the_trainees_edits(stack: Stack):
+    assert stack.sh("bob", f"echo '# my notes' >> ~/{LESSON}")[0] == 0
+    scenario.write_sample_lesson(stack.hub.curriculum / "modules" / "hub-sample", "02-more-squares")
+    release_module(stack.settings, stack.hub, "hub-sample", COHORT)
+    stack.client.stop_server("bob")
+    stack.client.start_server("bob")
+    assert "# my notes" in stack.sh("bob", f"tail -c 200 ~/{LESSON}")[1]  # never overwritten
+    assert stack.sh("bob", "test -f ~/lessons/hub-sample/lessons/02-more-squares.ipynb")[0] == 0
+    assert stack.sh("bob", "test -f /srv/bootcamp/lessons/hub-sample/lessons/02-more-squares.ipynb")[0] == 0

@@ -35,8 +35,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sync.set_defaults(func=_sync)
     hub.set_defaults(func=lambda args: hub.print_help() or 2)
 
-    release = subparsers.add_parser("release", help="release an assignment from the curriculum to a cohort")
-    release.add_argument("assignment", help="assignment name, e.g. numpy-arrays")
+    release = subparsers.add_parser(
+        "release", help="release a module (its lessons, data and assignments) or one assignment to a cohort"
+    )
+    release.add_argument(
+        "assignment", metavar="NAME", help="a module (e.g. numpy) or an assignment (e.g. numpy-arrays)"
+    )
     release.add_argument("--cohort", required=True, help="cohort name")
     release.set_defaults(func=_release)
 
@@ -116,11 +120,19 @@ def _sync(args: argparse.Namespace) -> int:
 def _release(args: argparse.Namespace) -> int:
     import logging
 
-    from graders.hub.release import release
+    from graders.hub.release import is_module, release, release_module
 
     if not args.verbose:
         logging.getLogger("traitlets").setLevel(logging.WARNING)  # nbgrader narrates every copied file
 
-    done = release(Settings.load(), HubSettings.load(), args.assignment, args.cohort)
+    settings, hub = Settings.load(), HubSettings.load()
+    if is_module(hub, args.assignment):
+        module = release_module(settings, hub, args.assignment, args.cohort)
+        print(f"released module {module.module} to cohort {module.cohort}:")
+        print(f"  {len(module.lessons)} lessons (each trainee finds them in ~/lessons/{module.module}/)")
+        for done in module.assignments:
+            print(f"  assignment {done.assignment}: {', '.join(done.notebooks)}")
+        return 0
+    done = release(settings, hub, args.assignment, args.cohort)
     print(f"released {done.assignment} to cohort {done.cohort}: {', '.join(done.notebooks)}")
     return 0

@@ -8,6 +8,9 @@ has no per-student exchange paths, so instead each container sees the stock layo
     host  <state>/exchange/<cohort>/outbound/             -> container .../<cohort>/outbound  (read-only)
     host  <state>/exchange/<cohort>/inbound/<trainee>/    -> container .../<cohort>/inbound   (read-write)
     host  <state>/exchange/<cohort>/feedback/<trainee>/   -> container .../<cohort>/feedback  (read-only)
+    host  <state>/exchange/<cohort>/lessons/              -> container /srv/bootcamp/lessons  (read-only)
+The lessons are the released modules' originals; each server start copies what is new into the
+trainee's own ~/lessons (LESSON_SYNC), never over a file the trainee already has.
 
 Instructors release into outbound/ with stock nbgrader (Exchange.root = <state>/exchange); the grading
 service reads each trainee's inbound folder and writes feedback into that trainee's feedback folder.
@@ -25,6 +28,14 @@ from graders.errors import UserError
 log = logging.getLogger(__name__)
 
 CONTAINER_EXCHANGE_ROOT = "/srv/nbgrader/exchange"
+CONTAINER_LESSONS = "/srv/bootcamp/lessons"
+# Run by the trainee's container before JupyterLab starts (see BootcampSpawner): copies released lessons
+# into the home volume without overwriting (cp -n), so a re-release adds new files and keeps the
+# trainee's edited copies; the read-only originals stay at CONTAINER_LESSONS for a fresh look.
+LESSON_SYNC = (
+    f'if [ -d {CONTAINER_LESSONS} ]; then mkdir -p "$HOME/lessons" '
+    f'&& cp -rn {CONTAINER_LESSONS}/. "$HOME/lessons/" 2>/dev/null; fi; exec "$@"'
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,10 @@ class CohortExchange:
     def feedback_root(self) -> Path:
         return self.course_path / "feedback"
 
+    @property
+    def lessons(self) -> Path:
+        return self.course_path / "lessons"
+
     def inbound(self, trainee: str) -> Path:
         return self.inbound_root / _safe_name(trainee)
 
@@ -59,7 +74,8 @@ class CohortExchange:
     def ensure(self) -> None:
         """Creates the cohort's folders: readable released assignments, private inbound/feedback roots."""
         self.outbound.mkdir(parents=True, exist_ok=True)
-        for path in (self.root, self.course_path, self.outbound):
+        self.lessons.mkdir(exist_ok=True)
+        for path in (self.root, self.course_path, self.outbound, self.lessons):
             path.chmod(0o755)
         for path in (self.inbound_root, self.feedback_root):
             path.mkdir(parents=True, exist_ok=True)
@@ -83,6 +99,7 @@ class CohortExchange:
             str(self.outbound): {"bind": f"{inside}/outbound", "mode": "ro"},
             str(self.inbound(trainee)): {"bind": f"{inside}/inbound", "mode": "rw"},
             str(self.feedback(trainee)): {"bind": f"{inside}/feedback", "mode": "ro"},
+            str(self.lessons): {"bind": CONTAINER_LESSONS, "mode": "ro"},
         }
 
     def trainees_with_inbound(self) -> list[str]:

@@ -72,3 +72,60 @@ def release(settings: Settings, hub: HubSettings, assignment: str, cohort_name: 
     notebooks = sorted(p.name for p in (exchange.outbound / assignment).glob("*.ipynb"))
     log.info("released %s to cohort %s (%s)", assignment, cohort.name, ", ".join(notebooks))
     return Released(assignment, cohort.name, dest, exchange.outbound / assignment, notebooks)
+
+
+@dataclass
+class ReleasedModule:
+    module: str
+    cohort: str
+    lessons: list[str]  # paths under the cohort's lessons folder, e.g. numpy/lessons/01-arrays.ipynb
+    assignments: list[Released]
+
+
+def release_lessons(hub: HubSettings, cohort: str, module_dir: Path) -> list[str]:
+    """Copies a module's lessons/ and data/ into the cohort's lessons folder, which every trainee server
+    mounts read-only and copies from into ~/lessons (graders.hub.exchange.LESSON_SYNC). The module's
+    layout is kept, so a lesson's `../data/x.csv` still resolves. A re-release replaces the originals
+    as one rename; the trainees' own copies are never touched."""
+    exchange = CohortExchange(root=hub.exchange_root, cohort=cohort)
+    exchange.ensure()
+    target = exchange.lessons / module_dir.name
+    staging = exchange.lessons / f".{module_dir.name}.new"
+    shutil.rmtree(staging, ignore_errors=True)
+    for part in ("lessons", "data"):
+        if (module_dir / part).is_dir():
+            shutil.copytree(
+                module_dir / part, staging / part, ignore=shutil.ignore_patterns(".*", "__pycache__")
+            )
+    if not staging.exists():
+        raise UserError(f"module {module_dir.name} has no lessons/ or data/ to release")
+    for path in [staging, *staging.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    old = exchange.lessons / f".{module_dir.name}.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    staging.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+    released = sorted(str(p.relative_to(exchange.lessons)) for p in target.rglob("*.ipynb"))
+    log.info("released %d lessons of %s to cohort %s", len(released), module_dir.name, cohort)
+    return released
+
+
+def release_module(settings: Settings, hub: HubSettings, module: str, cohort_name: str) -> ReleasedModule:
+    """A whole module to a cohort: its lessons and data into the trainees' servers, and each assignment
+    into the exchange (generate + release, as `release` does for one)."""
+    from graders.curriculum.catalogue import load_catalogue
+
+    cohort = load_cohort(settings, cohort_name)
+    catalogue = load_catalogue(hub.curriculum)
+    found = catalogue.modules.get(module)
+    if found is None:
+        raise UserError(f"no module {module!r} in {hub.curriculum}/modules (see `bootcamp curriculum list`)")
+    lessons = release_lessons(hub, cohort.name, found.path)
+    assignments = [release(settings, hub, a.name, cohort.name) for a in found.assignments]
+    return ReleasedModule(module, cohort.name, lessons, assignments)
+
+
+def is_module(hub: HubSettings, name: str) -> bool:
+    return (hub.curriculum / "modules" / name / "module.toml").is_file()

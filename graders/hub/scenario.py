@@ -68,7 +68,28 @@ def write_sample_curriculum(root: Path, assignment: str = SAMPLE_ASSIGNMENT) -> 
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
     )
     nbformat.write(nb, folder / f"{assignment}.ipynb")
+    write_sample_lesson(root / "modules" / "hub-sample", "01-squares")
     return root
+
+
+def write_sample_lesson(module_dir: Path, name: str) -> Path:
+    """A lesson that reads the module's data the way curriculum lessons do (../data/ beside lessons/)."""
+    (module_dir / "data").mkdir(parents=True, exist_ok=True)
+    (module_dir / "data" / "numbers.csv").write_text("x\n1\n2\n3\n", encoding="utf-8")
+    (module_dir / "lessons").mkdir(exist_ok=True)
+    lesson = new_notebook(
+        cells=[
+            new_markdown_cell(f"# Lesson {name}\nSquares of the numbers in `../data/numbers.csv`."),
+            new_code_cell(
+                "import csv\nwith open('../data/numbers.csv') as f:\n"
+                "    xs = [int(r['x']) for r in csv.DictReader(f)]\nprint('squares', [x * x for x in xs])"
+            ),
+        ],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+    path = module_dir / "lessons" / f"{name}.ipynb"
+    nbformat.write(lesson, path)
+    return path
 
 
 def create_cohort(settings, name: str, trainees: list[str], instructors: list[str]) -> None:

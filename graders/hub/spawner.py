@@ -12,7 +12,7 @@ from pathlib import Path
 from dockerspawner import DockerSpawner
 from traitlets import Int, Unicode
 
-from graders.hub.exchange import CohortExchange
+from graders.hub.exchange import LESSON_SYNC, CohortExchange
 from graders.hub.names import INSTRUCTOR_GROUP, TRAINEE_GROUP, cohorts_of, free_port
 
 
@@ -42,6 +42,8 @@ class BootcampSpawner(DockerSpawner):
             exchange.ensure_trainee(self.user.name, self.container_uid)
             volumes.update(exchange.mounts(self.user.name))
             self.environment = {**self.environment, "BOOTCAMP_COHORT": cohort}  # never the shared config dict
+            # released lessons into ~/lessons first, then the image's own command (jupyterhub-singleuser)
+            self.cmd = ["sh", "-c", LESSON_SYNC, "sh", "jupyterhub-singleuser"]
             if len(trainee_of) > 1:
                 self.log.warning(
                     "%s is in several cohorts %s; mounting only %s", self.user.name, trainee_of, cohort
