@@ -9,10 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from graders.errors import UserError
-from graders.sandbox.job import Job, Limits, SandboxError, SandboxUnavailable, validate_result
+from graders.sandbox.job import (
+    CellResult,
+    Job,
+    Limits,
+    SandboxError,
+    SandboxResult,
+    SandboxUnavailable,
+    validate_result,
+)
 
 __all__ = [
     "BACKENDS",
@@ -20,8 +28,10 @@ __all__ = [
     "Job",
     "Limits",
     "LongLivedSandboxes",
+    "CellResult",
     "Sandbox",
     "SandboxError",
+    "SandboxResult",
     "SandboxUnavailable",
     "backend",
     "open_sandbox",
@@ -33,7 +43,10 @@ class Sandbox(Protocol):
     """What every backend offers (docs/contracts.md, "Sandbox backends"): run one job, return the
     validated result document (graders.sandbox.job), and clean up everything it started on close()."""
 
-    def run(self, job: Job) -> dict[str, Any]: ...
+    name: str  # the backend's name in BACKENDS
+    isolation: str  # in words, for the instructor: what keeps student code in
+
+    def run(self, job: Job) -> SandboxResult: ...
 
     def close(self) -> None: ...
 

@@ -16,7 +16,6 @@ import struct
 import threading
 import time
 import uuid
-from typing import Any
 
 from graders.errors import UserError
 from graders.sandbox.job import (
@@ -25,6 +24,7 @@ from graders.sandbox.job import (
     Job,
     Limits,
     SandboxError,
+    SandboxResult,
     SandboxUnavailable,
     validate_result,
 )
@@ -123,6 +123,9 @@ class _Started:
 
 class DockerSandbox:
     """Runs jobs in fresh containers: no network, non-root, read-only root, capped resources."""
+
+    name = "docker"
+    isolation = "a fresh container per job: no network, non-root, read-only root, capped resources"
 
     def __init__(self, image: str, limits: Limits, pool_size: int = 1) -> None:
         self.image = image
@@ -227,7 +230,7 @@ class DockerSandbox:
             log.debug("container %s already gone", container_id[:12])
 
     # -- the interface ---------------------------------------------------------------------------------
-    def run(self, job: Job) -> dict[str, Any]:
+    def run(self, job: Job) -> SandboxResult:
         if self._closed:
             raise SandboxUnavailable("the sandbox was closed")
         started = self._ready.get()

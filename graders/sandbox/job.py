@@ -6,7 +6,7 @@ import base64
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict
 
 RESULT_VERSION = 1
 # The runner's first line: its kernel has booted and it waits for exactly one job on stdin.
@@ -14,6 +14,27 @@ READY_LINE = b'{"ready": true}'
 READY_TIMEOUT = 90.0  # seconds a fresh sandbox may take to boot its kernel
 CELL_STATUSES = {"ok", "error", "timeout", "dead", "not_run"}
 OUTPUT_TYPES = {"stream", "display_data", "execute_result", "error"}
+
+
+class CellResult(TypedDict):
+    """One executed cell in the runner's result (validate_result checks every field we read)."""
+
+    id: str
+    status: Literal["ok", "error", "timeout", "dead", "not_run"]
+    outputs: list[dict[str, Any]]  # nbformat outputs: stream, display_data, execute_result, error
+    execution_count: NotRequired[int | None]
+    seconds: NotRequired[float]
+    reason: NotRequired[str]  # why a cell did not run
+
+
+class SandboxResult(TypedDict):
+    """What Sandbox.run returns: the runner's result document, validated against the job."""
+
+    version: int
+    cells: list[CellResult]  # in the job's order, one per job cell
+    events: list[dict[str, Any]]  # limits met: cell_timeout, output_limit, kernel_died, ...
+    integrity: list[dict[str, Any]]  # the probe's and verdicts' findings: kernel_state_changed, own_equality
+    seconds: float
 
 
 class SandboxError(Exception):
@@ -89,7 +110,7 @@ class Job:
         return files
 
 
-def validate_result(raw: bytes, job: Job, limits: Limits) -> dict[str, Any]:
+def validate_result(raw: bytes, job: Job, limits: Limits) -> SandboxResult:
     """Parses and checks the runner's result; anything unexpected is a SandboxError, never trusted."""
     if len(raw) > limits.result_bytes:
         raise SandboxError(f"the sandbox's result is larger than {limits.result_bytes} bytes")
@@ -119,7 +140,7 @@ def validate_result(raw: bytes, job: Job, limits: Limits) -> dict[str, Any]:
     for key in ("events", "integrity"):
         if not isinstance(result.get(key, []), list):
             raise SandboxError(f"the sandbox returned a malformed '{key}' list")
-    return result
+    return result  # type: ignore[no-any-return]  # checked above, field by field
 
 
 def describe(limits: Limits) -> str:

@@ -16,7 +16,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from graders.sandbox.job import (
     READY_LINE,
@@ -24,6 +23,7 @@ from graders.sandbox.job import (
     Job,
     Limits,
     SandboxError,
+    SandboxResult,
     SandboxUnavailable,
     validate_result,
 )
@@ -43,6 +43,8 @@ def _network_isolation_prefix() -> list[str]:
 
 class LocalSandbox:
     """Runs each job in a fresh runner process; same JSON contract as the Docker backend."""
+
+    name = "local"
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
@@ -65,7 +67,7 @@ class LocalSandbox:
         cpu = int(self.limits.notebook_timeout * 2) + 60
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
 
-    def run(self, job: Job) -> dict[str, Any]:
+    def run(self, job: Job) -> SandboxResult:
         scratch = Path(tempfile.mkdtemp(prefix="bootcamp-local-"))
         home = scratch / "home"
         env = {
