@@ -336,3 +336,36 @@ def test_a_rerelease_adds_new_lessons_and_keeps_the_trainees_edits(stack: Stack)
     assert "# my notes" in stack.sh("bob", f"tail -c 200 ~/{LESSON}")[1]  # never overwritten
     assert stack.sh("bob", "test -f ~/lessons/hub-sample/lessons/02-more-squares.ipynb")[0] == 0
     assert stack.sh("bob", "test -f /srv/bootcamp/lessons/hub-sample/lessons/02-more-squares.ipynb")[0] == 0
+
+
+# -- cohort pages ----------------------------------------------------------------------------------------------
+def _page(stack: Stack, user: str, path: str) -> requests.Response:
+    token = stack.client.user_token(user, note="pages test", expires_in_s=600)
+    return requests.get(
+        f"{stack.hub.public_url}/services/cohort/{path}",
+        headers={"Authorization": f"token {token}"},
+        timeout=60,
+        allow_redirects=False,
+    )
+
+
+def test_cohort_page_shows_a_trainee_their_week_lessons_and_scores(stack: Stack, alice_graded: dict):
+    response = _page(stack, "alice", "")
+    assert response.status_code == 200, response.text[:500]
+    text = response.text
+    assert f"Cohort {COHORT}" in text and "week 1 of 1" in text
+    assert "/user/alice/lab/tree/lessons/hub-sample/lessons/01-squares.ipynb" in text  # opens in her lab
+    assert "Squares" in text and "2 / 2" in text  # her graded assignment with its score
+    assert "width=device-width" in text  # laid out for a phone too
+    assert "Trainee Bob" not in text  # her page, nobody else's
+
+
+def test_instructor_dashboard_is_for_the_cohorts_instructors_only(stack: Stack, alice_graded: dict):
+    for trainee in TRAINEES:
+        assert _page(stack, trainee, f"instructor/{COHORT}").status_code == 403
+    response = _page(stack, INSTRUCTOR, f"instructor/{COHORT}")
+    assert response.status_code == 200, response.text[:500]
+    assert "Instructor dashboard" in response.text and f"formgrader-{COHORT}/formgrader" in response.text
+    assert "Trainee Alice" in response.text and "Grades per assignment" in response.text
+    assert "data:image/png;base64," in response.text  # the grade distribution plot
+    assert f"instructor/{COHORT}" in _page(stack, INSTRUCTOR, "").text  # linked from the instructor's page

@@ -237,3 +237,34 @@ def test_retries_wait_for_their_back_off(service: GradingService):
     service.scan()
     assert service.grade_next().status == "queued"
     assert service.grade_next() is None  # 5 s have not passed
+
+
+# -- cohort pages (the functions the hub service serves; the hub itself in test_hub_e2e) ----------------------------
+def test_cohort_pages_show_the_week_and_keep_cohorts_apart(tmp_path: Path, monkeypatch):
+    from datetime import date
+
+    from graders.hub import pages, scenario
+    from graders.hub.release import release_module
+
+    monkeypatch.setenv("BOOTCAMP_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("BOOTCAMP_HUB_CURRICULUM_DIR", str(tmp_path / "curriculum"))
+    settings, hub = Settings.load(), HubSettings.load()
+    scenario.write_sample_curriculum(hub.curriculum)
+    scenario.create_cohort(settings, "north", ["alice"], ["ines"])
+    scenario.create_cohort(settings, "south", ["bob"], ["olli"])
+    release_module(settings, hub, "hub-sample", "north")
+    today = date.today()
+    alice = pages.trainee_page(settings, hub, "alice", "/", today)
+    assert "Cohort north" in alice and "week 1 of 1" in alice
+    assert "/user/alice/lab/tree/lessons/hub-sample/lessons/01-squares.ipynb" in alice
+    assert "open" in alice  # the assignment, not yet submitted, not yet past due
+    bob = pages.trainee_page(settings, hub, "bob", "/", today)
+    assert "No lessons released yet" in bob  # south has not been given the module
+    assert pages.trainee_page(settings, hub, "ines", "/", today) is None  # an instructor, not a trainee
+    assert pages.is_instructor(settings, "ines", "north") and not pages.is_instructor(
+        settings, "ines", "south"
+    )
+    assert not pages.is_instructor(settings, "alice", "north")
+    dashboard = pages.instructor_page(settings, hub, "north", "/", today)
+    assert "Instructor dashboard" in dashboard and "Trainee Alice" in dashboard
+    assert "Trainee Bob" not in dashboard

@@ -69,6 +69,12 @@ def write_sample_curriculum(root: Path, assignment: str = SAMPLE_ASSIGNMENT) -> 
     )
     nbformat.write(nb, folder / f"{assignment}.ipynb")
     write_sample_lesson(root / "modules" / "hub-sample", "01-squares")
+    (root / "tracks").mkdir(exist_ok=True)
+    (root / "tracks" / "six-month.toml").write_text(  # one week, so the cohort page has a week to show
+        'name = "six-month"\ntitle = "Hub test track"\nmax_hours_per_week = 40\n\n'
+        '[[weeks]]\nweek = 1\ntheme = "Squares"\nmodules = ["hub-sample"]\n',
+        encoding="utf-8",
+    )
     return root
 
 

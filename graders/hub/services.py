@@ -17,6 +17,7 @@ from graders.hub.settings import HubSettings
 
 MANAGER = "bootcamp-manager"
 GRADER = "grader"
+PAGES = "cohort"
 CULLER = "idle-culler"
 
 
@@ -70,6 +71,30 @@ def grader_service(settings: HubSettings) -> tuple[dict, dict]:
         "services": [GRADER],
     }
     return service, role
+
+
+def pages_service(settings: HubSettings) -> tuple[dict, list[dict]]:
+    """The cohort pages (graders.hub.pages): every signed-in user may open them, the page itself decides
+    what each person sees from the programme's records (own cohort; dashboards for its instructors)."""
+    service = {
+        "name": PAGES,
+        "display": True,  # listed on the hub's home page
+        "url": f"http://127.0.0.1:{free_port()}",
+        "command": [sys.executable, "-m", "graders.hub.pages"],
+        "environment": _service_env(settings),
+        "oauth_no_confirm": True,
+        "oauth_client_allowed_scopes": [f"access:services!service={PAGES}"],
+    }
+    roles = [
+        {
+            # JupyterHub's default role for every user, plus opening the cohort pages
+            "name": "user",
+            "description": "every user: their own server, and the cohort pages",
+            "scopes": ["self", f"access:services!service={PAGES}"],
+        },
+        {"name": PAGES, "description": "cohort pages: no hub permissions", "scopes": [], "services": [PAGES]},
+    ]
+    return service, roles
 
 
 def culler_service(settings: HubSettings) -> tuple[dict, dict] | None:
@@ -153,6 +178,9 @@ def hub_services(settings: HubSettings, cohorts: list[tuple[str, Path]]) -> HubS
         if pair:
             services.append(pair[0])
             roles.append(pair[1])
+    pages, pages_roles = pages_service(settings)
+    services.append(pages)
+    roles.extend(pages_roles)
     config_dir = write_instructor_nbgrader_config(settings)
     for cohort, course_dir in cohorts:
         groups[f"{TRAINEE_GROUP}{cohort}"] = {"users": []}

@@ -57,6 +57,31 @@ def _style(ax) -> None:  # noqa: ANN001 - a matplotlib Axes
     ax.tick_params(labelsize=9)
 
 
+def grade_distribution_chart(percents_by_assignment: dict[str, list[float]]) -> Chart | None:
+    """One row of dots per assignment: every graded submission's score in percent, for instructors
+    (it names no one, but small cohorts make it personal: it belongs on the instructor dashboard only)."""
+    graded = {name: values for name, values in percents_by_assignment.items() if values}
+    if not graded:
+        return None
+    names = sorted(graded)
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(names) + 1.2))
+    for row, name in enumerate(names):
+        values = graded[name]
+        ax.scatter(values, [row] * len(values), s=28, color=ACCENT, alpha=0.7)
+        median = sorted(values)[len(values) // 2]
+        ax.plot([median, median], [row - 0.3, row + 0.3], color=GOOD, linewidth=2)
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xlim(-2, 102)
+    ax.set_xlabel("score, % of the assignment's points (green: median)")
+    _style(ax)
+    ax.grid(axis="x", color="#e3e8ee", linewidth=0.8)
+    return Chart(
+        "Grades per assignment",
+        "Each dot is one graded submission; late penalties are included.",
+        _encode(fig),
+    )
+
+
 def progress_charts(report: ProgressReport) -> list[Chart]:
     """Score spread per assignment (only where 5+ are graded) and the submission rate of due work."""
     charts: list[Chart] = []
