@@ -267,6 +267,7 @@ def _grader_service_token() -> str:
 
 # -- the browser ----------------------------------------------------------------------------------------------------
 CHROMIUM = "/usr/bin/chromium"
+ADMIN_PASSWORD = secrets.token_urlsafe(12)  # one hub admin signs up once, for every browser walk
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--no-first-run",
@@ -282,7 +283,7 @@ def test_trainee_signs_in_and_finds_the_assignment_in_jupyterlab(stack: Stack, t
         pytest.fail("Chromium is missing: apt-get install -y chromium (never `playwright install`)")
     from graders.hub.accounts import ensure_login
 
-    admin_password, password = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
+    admin_password, password = ADMIN_PASSWORD, secrets.token_urlsafe(12)
     ensure_login(stack.hub.public_url, ("admin", admin_password), "admin", admin_password)
     ensure_login(stack.hub.public_url, ("admin", admin_password), "bob", password)
     ARTIFACTS.mkdir(exist_ok=True)
@@ -369,3 +370,59 @@ def test_instructor_dashboard_is_for_the_cohorts_instructors_only(stack: Stack, 
     assert "Trainee Alice" in response.text and "Grades per assignment" in response.text
     assert "data:image/png;base64," in response.text  # the grade distribution plot
     assert f"instructor/{COHORT}" in _page(stack, INSTRUCTOR, "").text  # linked from the instructor's page
+
+
+@pytest.mark.browser
+def test_browser_walk_cohort_page_and_dashboard_on_desktop_and_phone(
+    stack: Stack, alice_graded: dict, tmp_path: Path
+):
+    """A trainee signs in and opens the cohort page (desktop and phone width), is refused the dashboard;
+    the instructor signs in and opens it. Screenshots are kept in tests/artifacts/."""
+    from playwright import sync_api
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: apt-get install -y chromium (never `playwright install`)")
+    from graders.hub.accounts import ensure_login
+
+    admin_password = ADMIN_PASSWORD
+    passwords = {"alice": secrets.token_urlsafe(12), INSTRUCTOR: secrets.token_urlsafe(12)}
+    ensure_login(stack.hub.public_url, ("admin", admin_password), "admin", admin_password)
+    for user, password in passwords.items():
+        ensure_login(stack.hub.public_url, ("admin", admin_password), user, password)
+    ARTIFACTS.mkdir(exist_ok=True)
+    pages = f"{stack.hub.public_url}/services/cohort/"
+    with sync_api.sync_playwright() as pw:
+        for user, password in passwords.items():
+            browser = pw.chromium.launch_persistent_context(
+                str(tmp_path / f"profile-{user}"), executable_path=CHROMIUM, args=CHROMIUM_FLAGS,
+                headless=True, viewport={"width": 1280, "height": 900},
+            )  # fmt: skip
+            page = browser.new_page()
+            try:
+                page.goto(f"{stack.hub.public_url}/hub/login?next=/services/cohort/")
+                page.fill("input[name=username]", user)
+                page.fill("input[name=password]", password)
+                page.click("input[type=submit], button[type=submit]")
+                page.wait_for_url(re.compile(r".*/services/cohort/.*"), timeout=90_000)
+                dashboard = page.goto(f"{pages}instructor/{COHORT}")
+                if user == "alice":
+                    assert dashboard.status == 403
+                    page.goto(pages)
+                    page.wait_for_selector("text=Assignments", timeout=30_000)
+                    assert page.locator("a[href*='lessons/hub-sample/lessons/01-squares.ipynb']").count() == 1
+                    page.screenshot(path=str(ARTIFACTS / "cohort-page-desktop.png"), full_page=True)
+                    page.set_viewport_size({"width": 390, "height": 844})
+                    page.screenshot(path=str(ARTIFACTS / "cohort-page-phone.png"), full_page=True)
+                    # nothing wider than the phone's screen: the page is usable without sideways scrolling
+                    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+                else:
+                    assert dashboard.status == 200
+                    page.wait_for_selector("text=Instructor dashboard", timeout=30_000)
+                    page.screenshot(path=str(ARTIFACTS / "instructor-dashboard-desktop.png"), full_page=True)
+                    page.set_viewport_size({"width": 390, "height": 844})
+                    page.screenshot(path=str(ARTIFACTS / "instructor-dashboard-phone.png"), full_page=True)
+            except Exception:
+                page.screenshot(path=str(ARTIFACTS / f"cohort-walk-{user}-failure.png"))
+                raise
+            finally:
+                browser.close()
