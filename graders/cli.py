@@ -19,8 +19,9 @@ def _registrars() -> list[Registrar]:
     from graders.demo import register as demo
     from graders.hub.cli import register as hub
     from graders.programme.cli import register as programme
+    from graders.reports.cli import register as reports
 
-    return [autograde, demo, curriculum, programme, hub]
+    return [autograde, demo, curriculum, programme, reports, hub]
 
 
 def build_parser() -> argparse.ArgumentParser:

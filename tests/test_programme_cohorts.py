@@ -12,11 +12,12 @@ import pytest
 from nbgrader.plugins.export import CsvExportPlugin
 from test_programme_support import START, TODAY, run_cli, screenshot, set_grade, write_curriculum
 
-from graders.programme import cohorts, exports
+from graders.programme import cohorts
 from graders.programme.demo import seed_demo
-from graders.programme.outcomes import build_outcomes
-from graders.programme.progress import build_progress
-from graders.programme.transcript import build_transcript, write_transcript
+from graders.reports import exports
+from graders.reports.outcomes import build_outcomes
+from graders.reports.progress import build_progress
+from graders.reports.transcript import build_transcript, write_transcript
 from graders.settings import Settings
 
 

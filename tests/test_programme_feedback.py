@@ -13,8 +13,8 @@ from test_programme_support import run_cli
 from graders.programme import cohorts
 from graders.programme.feedback import generate_feedback
 from graders.programme.privacy import export_trainee
-from graders.programme.progress import build_progress
-from graders.programme.render_html import render_progress
+from graders.reports.progress import build_progress
+from graders.reports.render_html import render_progress
 from graders.settings import Settings
 
 HIDDEN = "assert add(20, 22) == 42  # SECRET-HIDDEN-CHECK"

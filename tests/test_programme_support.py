@@ -131,8 +131,8 @@ def run_cli(*argv: str) -> int:
 
 def screenshot(html: Path, name: str, width: int, height: int) -> Path:
     """Renders an HTML page in headless Chromium and keeps the PNG under tests/artifacts/."""
-    from graders.programme.browser import find_chromium
-    from graders.programme.browser import screenshot as shoot
+    from graders.reports.browser import find_chromium
+    from graders.reports.browser import screenshot as shoot
 
     if find_chromium() is None:
         pytest.fail("Chromium is not installed: run scripts/test (it installs Debian's chromium)")

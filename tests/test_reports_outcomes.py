@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 from test_programme_support import run_cli, screenshot
 
-from graders.programme import cohorts, records, render_tables, suppression
-from graders.programme.outcomes import COLUMNS, TraineeUpdate, build_outcomes, update_trainee
+from graders.programme import cohorts, records
+from graders.programme.outcomes import TraineeUpdate, update_trainee
 from graders.programme.records import Event, FollowUp
-from graders.programme.render_html import render_outcomes
+from graders.reports import render_tables, suppression
+from graders.reports.outcomes import COLUMNS, build_outcomes
+from graders.reports.render_html import render_outcomes
 from graders.settings import Settings
 
 END = date(2026, 7, 10)

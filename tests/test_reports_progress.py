@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from test_programme_support import START, TODAY, screenshot, set_grade, write_curriculum
 
-from graders.programme import cohorts, render_tables
-from graders.programme.progress import build_progress
-from graders.programme.render_html import render_progress
+from graders.programme import cohorts
+from graders.reports import render_tables
+from graders.reports.progress import build_progress
+from graders.reports.render_html import render_progress
 from graders.settings import Settings
 
 # Due by TODAY (week 7): py-basics (end of week 2), numpy-arrays (week 4), pandas-cleaning and

@@ -67,7 +67,7 @@ def formgrader_missing(client: HubClient, cohort: str) -> bool:
 
 def record_activity(client: HubClient, settings: Settings, cohort: CohortOnHub) -> Path:
     """Writes cohorts/<name>/activity.json ({user: last_activity or null}) for the progress report's
-    "no hub activity for N days" rule; the format is documented in graders.programme.progress."""
+    "no hub activity for N days" rule; the format is documented in graders.programme.activity."""
     path = settings.cohort_dir(cohort.name) / "activity.json"
     try:
         known = json.loads(path.read_text()) if path.exists() else {}

@@ -162,9 +162,9 @@ def instructor_page(
     settings: Settings, hub: HubSettings, cohort_name: str, base_url: str, today: date
 ) -> str:
     """The progress and at-risk report with its charts, plus what waits for manual grading."""
-    from graders.programme.charts import grade_distribution_chart
-    from graders.programme.progress import build_progress
-    from graders.programme.render_html import render_progress
+    from graders.reports.charts import grade_distribution_chart
+    from graders.reports.progress import build_progress
+    from graders.reports.render_html import render_progress
 
     cohort = cohorts_mod.load_cohort(settings, cohort_name)
     report_html = render_progress(

@@ -1,32 +1,15 @@
-"""Command-line entry points of graders.programme: cohorts, trainees, outcomes, reports, feedback, exports."""
+"""Command-line entry points of graders.programme: cohorts, trainees, outcomes recorded, feedback.
+Reports, exports and transcripts are graders.reports.cli."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
-from datetime import date
 from pathlib import Path
 
+from graders.cli_helpers import command_group, date_arg, write_or_print
 from graders.errors import UserError
 from graders.settings import Settings
-
-
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date: write YYYY-MM-DD")
-
-
-def _write_or_print(text: str, output: Path | None, what: str) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
-    print(f"{what} written to {output}")
-
 
 # --- cohort ---------------------------------------------------------------------------------------------
 
@@ -113,7 +96,7 @@ def _trainee_export(args: argparse.Namespace) -> int:
     from graders.programme.privacy import export_trainee
 
     data = export_trainee(Settings.load(), args.id)
-    _write_or_print(json.dumps(data, indent=2, default=str) + "\n", args.output, "Personal data export")
+    write_or_print(json.dumps(data, indent=2, default=str) + "\n", args.output, "Personal data export")
     return 0
 
 
@@ -150,54 +133,6 @@ def _outcomes_import(args: argparse.Namespace) -> int:
     return 0
 
 
-# --- reports --------------------------------------------------------------------------------------------
-
-
-def _report_progress(args: argparse.Namespace) -> int:
-    from graders.programme import render_tables
-    from graders.programme.progress import build_progress
-
-    settings = Settings.load()
-    report = build_progress(
-        settings,
-        args.cohort,
-        today=args.today,
-        inactive_days=args.inactive_days,
-        curriculum_dir=args.curriculum,
-    )
-    if args.format == "table":
-        render_tables.print_renderable(render_tables.progress_table(report))
-    elif args.format == "csv":
-        _write_or_print(render_tables.progress_csv(report), args.output, "Progress CSV")
-    else:
-        from graders.programme.render_html import render_progress
-
-        output = args.output or report.cohort.reports_dir / f"progress-{report.today}.html"
-        _write_or_print(render_progress(report), output, "Progress report")
-    return 0
-
-
-def _report_outcomes(args: argparse.Namespace) -> int:
-    from graders.programme import render_tables
-    from graders.programme.outcomes import build_outcomes
-
-    if bool(args.cohort) == bool(args.all):
-        raise UserError("choose --cohort NAME or --all")
-    settings = Settings.load()
-    report = build_outcomes(settings, args.cohort, today=args.today)
-    if args.format == "table":
-        render_tables.print_renderable(render_tables.outcomes_table(report))
-    elif args.format == "csv":
-        _write_or_print(render_tables.outcomes_csv(report), args.output, "Outcomes CSV")
-    else:
-        from graders.programme.render_html import render_outcomes
-
-        scope = args.cohort or "all"
-        output = args.output or settings.home / "reports" / f"outcomes-{scope}-{report.today}.html"
-        _write_or_print(render_outcomes(report), output, "Outcome report")
-    return 0
-
-
 # --- feedback, exports, transcript ----------------------------------------------------------------------
 
 
@@ -216,59 +151,20 @@ def _feedback(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export_grades(args: argparse.Namespace) -> int:
-    from graders.programme.exports import grades_csv
-
-    _write_or_print(grades_csv(Settings.load(), args.cohort), args.output, "Gradebook CSV")
-    return 0
-
-
-def _export_moodle(args: argparse.Namespace) -> int:
-    from graders.programme.exports import moodle_csv
-
-    _write_or_print(moodle_csv(Settings.load(), args.cohort), args.output, "Moodle grade import CSV")
-    return 0
-
-
-def _transcript(args: argparse.Namespace) -> int:
-    from graders.programme.cohorts import load_cohort
-    from graders.programme.transcript import build_transcript, write_transcript
-
-    settings = Settings.load()
-    transcript = build_transcript(settings, args.cohort, args.trainee, args.curriculum)
-    output = (
-        args.output
-        or load_cohort(settings, args.cohort).reports_dir / f"transcript-{args.trainee}.{args.format}"
-    )
-    how = write_transcript(transcript, output, args.format)
-    made_with = {
-        "chromium": " (PDF printed by headless Chromium)",
-        "matplotlib": " (plain PDF via matplotlib: Chromium not found)",
-    }
-    print(f"Transcript written to {output}{made_with.get(how, '')}")
-    return 0
-
-
 # --- wiring ---------------------------------------------------------------------------------------------
-
-
-def _group(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> argparse._SubParsersAction:
-    parser = subparsers.add_parser(name, help=help_text, description=help_text)
-    parser.set_defaults(func=lambda _args: parser.print_help() or 2)
-    return parser.add_subparsers(dest=f"{name}_command", metavar="COMMAND")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Adds this part's subcommands to `bootcamp`."""
     from graders.programme.records import EMPLOYER_KINDS, EMPLOYMENT_STATUSES, FOLLOWUP_STAGES, GENDERS
 
-    cohort = _group(subparsers, "cohort", "create cohorts and enrol trainees and instructors")
+    cohort = command_group(subparsers, "cohort", "create cohorts and enrol trainees and instructors")
     p = cohort.add_parser(
         "create", help="make a cohort folder, nbgrader course, gradebook and curriculum lock"
     )
     p.add_argument("name", help="cohort name, e.g. autumn-2026 (becomes the nbgrader course id)")
     p.add_argument("--track", required=True, choices=["six-month", "nine-month"])
-    p.add_argument("--start", required=True, type=_date, help="first day, YYYY-MM-DD")
+    p.add_argument("--start", required=True, type=date_arg, help="first day, YYYY-MM-DD")
     p.set_defaults(func=_cohort_create)
     p = cohort.add_parser("add-trainee", help="enrol one trainee, or a roster CSV (id,name,email[,gender])")
     p.add_argument("cohort")
@@ -287,23 +183,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = cohort.add_parser("list", help="list cohorts")
     p.set_defaults(func=_cohort_list)
 
-    trainee = _group(subparsers, "trainee", "trainee records: outcomes, personal data export and erasure")
+    trainee = command_group(
+        subparsers, "trainee", "trainee records: outcomes, personal data export and erasure"
+    )
     p = trainee.add_parser(
         "set", help="record enrolment, completion or drop-out, milestones, events, follow-ups"
     )
     p.add_argument("id")
     p.add_argument("--gender", choices=GENDERS)
-    p.add_argument("--enrolled", type=_date)
-    p.add_argument("--started", type=_date)
-    p.add_argument("--completed", type=_date)
-    p.add_argument("--dropped", type=_date)
+    p.add_argument("--enrolled", type=date_arg)
+    p.add_argument("--started", type=date_arg)
+    p.add_argument("--completed", type=date_arg)
+    p.add_argument("--dropped", type=date_arg)
     p.add_argument("--reason", help="why they dropped out (required with --dropped)")
     p.add_argument("--milestone", action="append", help="career milestone done (repeatable), e.g. cv")
     p.add_argument("--event", action="append", metavar="COMPANY", help="company event attended (repeatable)")
     p.add_argument(
         "--interview", action="append", metavar="COMPANY", help="job interview attended (repeatable)"
     )
-    p.add_argument("--on", type=_date, help="date of the events/interviews given")
+    p.add_argument("--on", type=date_arg, help="date of the events/interviews given")
     p.add_argument("--followup", choices=FOLLOWUP_STAGES, help="which follow-up the next options describe")
     p.add_argument("--status", choices=EMPLOYMENT_STATUSES)
     p.add_argument("--employer-kind", choices=EMPLOYER_KINDS)
@@ -319,27 +217,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--yes", action="store_true", help="confirm the permanent removal")
     p.set_defaults(func=_trainee_forget)
 
-    outcomes = _group(subparsers, "outcomes", "bulk outcome records")
+    outcomes = command_group(subparsers, "outcomes", "bulk outcome records")
     p = outcomes.add_parser("import", help="apply an outcomes CSV (see graders/programme/outcomes.py)")
     p.add_argument("--csv", type=Path, required=True)
     p.set_defaults(func=_outcomes_import)
-
-    report = _group(subparsers, "report", "progress and outcome reports")
-    p = report.add_parser("progress", help="each trainee against the week plan, scores, at-risk trainees")
-    p.add_argument("--cohort", required=True)
-    p.add_argument("--format", choices=["table", "html", "csv"], default="table")
-    p.add_argument("--output", type=Path, help="file to write (html default: cohorts/NAME/reports/)")
-    p.add_argument("--inactive-days", type=int, default=7, help="flag trainees idle on the hub this long")
-    p.add_argument("--curriculum", type=Path, help="curriculum folder (default: the checkout's curriculum/)")
-    p.add_argument("--today", type=_date, help=argparse.SUPPRESS)
-    p.set_defaults(func=_report_progress)
-    p = report.add_parser("outcomes", help="participation, completion and employment; groups under 5 hidden")
-    p.add_argument("--cohort")
-    p.add_argument("--all", action="store_true")
-    p.add_argument("--format", choices=["table", "html", "csv"], default="table")
-    p.add_argument("--output", type=Path)
-    p.add_argument("--today", type=_date, help=argparse.SUPPRESS)
-    p.set_defaults(func=_report_outcomes)
 
     p = subparsers.add_parser(
         "feedback",
@@ -350,21 +231,3 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     where.add_argument("--cohort", help="a cohort created with `bootcamp cohort create`")
     where.add_argument("--course-dir", type=Path, help="any nbgrader course directory")
     p.set_defaults(func=_feedback)
-
-    export = _group(subparsers, "export", "grade exports")
-    p = export.add_parser("grades", help="gradebook CSV with the columns of `nbgrader export`")
-    p.add_argument("--cohort", required=True)
-    p.add_argument("--output", type=Path)
-    p.set_defaults(func=_export_grades)
-    p = export.add_parser("moodle", help="Moodle grade import CSV (email, one column per assignment)")
-    p.add_argument("--cohort", required=True)
-    p.add_argument("--output", type=Path)
-    p.set_defaults(func=_export_moodle)
-
-    p = subparsers.add_parser("transcript", help="a trainee's transcript with a sign-off line, HTML or PDF")
-    p.add_argument("trainee")
-    p.add_argument("--cohort", required=True)
-    p.add_argument("--format", choices=["html", "pdf"], default="html")
-    p.add_argument("--output", type=Path)
-    p.add_argument("--curriculum", type=Path, help=argparse.SUPPRESS)
-    p.set_defaults(func=_transcript)

@@ -21,8 +21,8 @@ from nbgrader.api import MissingEntry
 
 from graders.errors import UserError
 from graders.programme import records
+from graders.programme.activity import read_activity
 from graders.programme.cohorts import Cohort, list_cohorts
-from graders.programme.progress import read_activity
 from graders.settings import Settings
 
 log = logging.getLogger(__name__)

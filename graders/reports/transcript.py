@@ -10,13 +10,14 @@ from datetime import date
 from pathlib import Path
 
 from graders.errors import UserError
-from graders.programme import browser, records
 from graders.programme import cohorts as cohorts_mod
+from graders.programme import records
 from graders.programme.cohorts import Cohort
 from graders.programme.grades import read_gradebook
 from graders.programme.plan import load_plan
 from graders.programme.records import Trainee
-from graders.programme.render_html import render_template
+from graders.reports import browser
+from graders.reports.render_html import render_template
 from graders.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -8,20 +8,19 @@ user never logged in), e.g. {"amina.h": "2026-11-20T09:15:02Z", "omar.k": null}.
 
 from __future__ import annotations
 
-import json
 import logging
 import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from graders.errors import UserError
 from graders.programme import cohorts as cohorts_mod
-from graders.programme import suppression
+from graders.programme.activity import read_activity
 from graders.programme.cohorts import Cohort
 from graders.programme.grades import Grade, read_gradebook, submitted
 from graders.programme.plan import TrackPlan, load_plan
 from graders.programme.records import Trainee
+from graders.reports import suppression
 from graders.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -134,30 +133,6 @@ class ProgressReport:
     @property
     def at_risk(self) -> list[TraineeProgress]:
         return [t for t in self.trainees if t.at_risk]
-
-
-def read_activity(path: Path) -> dict[str, datetime | None] | None:
-    """Reads activity.json; None when the hub side has not written one (activity is then not judged)."""
-    if not path.exists():
-        return None
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
-        raise UserError(f"{path} is not valid JSON ({error}): it must map user names to ISO timestamps")
-    if not isinstance(raw, dict):
-        raise UserError(f"{path} must be a JSON object mapping user names to ISO timestamps")
-    out: dict[str, datetime | None] = {}
-    for user, stamp in raw.items():
-        if stamp in (None, ""):
-            out[str(user)] = None
-            continue
-        try:
-            when = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
-        except ValueError:
-            log.warning("activity.json: ignoring an entry whose timestamp is not ISO 8601")
-            continue
-        out[str(user)] = when if when.tzinfo else when.replace(tzinfo=UTC)
-    return out
 
 
 def _risks(tp: TraineeProgress, report_today: date, activity: dict | None, inactive_days: int) -> list[str]:

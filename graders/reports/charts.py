@@ -12,9 +12,9 @@ matplotlib.use("Agg")  # reports are made on servers without a display
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from graders.programme import suppression  # noqa: E402
-from graders.programme.outcomes import OutcomeReport  # noqa: E402
-from graders.programme.progress import ProgressReport  # noqa: E402
+from graders.reports import suppression  # noqa: E402
+from graders.reports.outcomes import OutcomeReport  # noqa: E402
+from graders.reports.progress import ProgressReport  # noqa: E402
 
 ACCENT = "#1f5f8b"
 MUTED = "#9fb6c9"

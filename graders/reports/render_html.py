@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from graders.programme import charts, progress, suppression
-from graders.programme.outcomes import COLUMNS, OutcomeReport
-from graders.programme.progress import ProgressReport, TraineeProgress
+from graders.reports import charts, progress, suppression
+from graders.reports.outcomes import COLUMNS, OutcomeReport
+from graders.reports.progress import ProgressReport, TraineeProgress
 
 _env = Environment(
-    loader=PackageLoader("graders.programme", "templates"),
+    loader=PackageLoader("graders.reports", "templates"),
     autoescape=select_autoescape(["html", "j2"]),
     trim_blocks=True,
     lstrip_blocks=True,

@@ -9,9 +9,9 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from graders.programme import suppression
-from graders.programme.outcomes import COLUMNS, OutcomeReport
-from graders.programme.progress import ProgressReport
+from graders.reports import suppression
+from graders.reports.outcomes import COLUMNS, OutcomeReport
+from graders.reports.progress import ProgressReport
 
 
 def _trainee_pct(value: float | None) -> str:
