@@ -155,15 +155,19 @@ def identities() -> dict[str, object]:
 def arm(token: str) -> None:
     """Records the identities before any student code runs and leaves the checker at builtins.<token>.
 
-    numpy and the harness are imported first, so that a notebook that patches them in the same cell
-    that imports them is still compared with the real ones."""
+    The harness is imported first, so that a notebook that patches it in the same cell that imports it
+    is still compared with the real one; `check.watch(modules)` does the same for numpy once the job is
+    known (the runner calls it before the first cell of a notebook that may use numpy)."""
     import importlib
 
-    for name in ("numpy", "numpy.testing", "graders.harness"):
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - an image without numpy watches what it has
-            pass
+    def _import(names: list[str]) -> None:
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - an image without numpy watches what it has
+                pass
+
+    _import(["graders.harness"])
     baseline = identities()
     describe, take = fingerprint, identities  # held here: later changes to this module do not matter
     loads, dumps = json.loads, json.dumps
@@ -177,4 +181,10 @@ def arm(token: str) -> None:
         state["identity"] = changed[:20]
         return dumps(state, sort_keys=True)
 
+    def watch(names: list[str]) -> None:
+        _import(names)
+        for key, value in take().items():
+            baseline.setdefault(key, value)
+
+    check.watch = watch  # type: ignore[attr-defined]
     vars(builtins)[token] = check

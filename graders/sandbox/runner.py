@@ -15,6 +15,7 @@ import ctypes
 import json
 import os
 import queue
+import re
 import secrets
 import signal
 import sys
@@ -27,6 +28,24 @@ from graders.sandbox.job import READY_LINE, RESULT_VERSION
 JOB_MAX_BYTES = 64 * 1024 * 1024
 WORK_DIR = Path(os.environ.get("BOOTCAMP_WORK_DIR", "/tmp/work"))
 PROBE_EXPRESSION = "__import__('graders.sandbox.probe', fromlist=['fingerprint']).fingerprint()"
+# A notebook whose cells and .py files import only the standard library (and graders.harness) cannot reach
+# numpy through a test; any other import, or a dynamic one, may (pandas, sklearn, ... are built on it).
+# Then numpy is imported and recorded before the first cell, so a patch made in the cell that imports it
+# is still seen; otherwise its import (about half a second of CPU per kernel) is not paid.
+IMPORTED = re.compile(r"^[ \t]*(?:from|import)[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
+DYNAMIC_IMPORT = re.compile(r"__import__|import_module|\bexec\b|\beval\b|\bcompile\b|%run|%load")
+
+
+def may_use_numpy(texts: list[str]) -> bool:
+    for text in texts:
+        if DYNAMIC_IMPORT.search(text):
+            return True
+        for name in IMPORTED.findall(text):
+            if name not in sys.stdlib_module_names and name not in ("graders", "__future__"):
+                return True
+    return False
+
+
 # An output message may exceed what is left of the output budget by this much and still be read; a bigger
 # one is dropped unparsed (see Runner._next_iopub).
 OUTPUT_MESSAGE_SLACK_BYTES = 64 * 1024
@@ -152,6 +171,7 @@ class Runner:
         self.events: list[dict[str, Any]] = []
         self.kernel_dead_reason = ""
         self.probe_expression = PROBE_EXPRESSION  # until arm_probe names the armed checker
+        self.checker = ""
         self.configure({})
 
     def configure(self, limits: dict[str, Any]) -> None:
@@ -196,6 +216,18 @@ class Runner:
         arm = f"__import__('graders.sandbox.probe', fromlist=['arm']).arm({token!r})"
         self.run_cell(arm, silent=True)
         self.probe_expression = f"__import__('builtins').__dict__[{token!r}]()"
+        self.checker = f"__import__('builtins').__dict__[{token!r}]"
+
+    def watch_numpy_if_used(self, job: dict[str, Any]) -> None:
+        """Before any student code: import and record numpy when the notebook may use it (may_use_numpy)."""
+        texts = [cell.get("source", "") for cell in job.get("cells", [])]
+        texts += [
+            base64.b64decode(item.get("content_b64", "")).decode("utf-8", "replace")
+            for item in job.get("files", [])
+            if str(item.get("path", "")).endswith(".py")
+        ]
+        if self.checker and may_use_numpy(texts):
+            self.run_cell(f"{self.checker}.watch(['numpy', 'numpy.testing', 'numpy.linalg'])", silent=True)
 
     def _raise_kernel_oom_score(self) -> None:
         """Under the memory limit the OOM killer should pick the kernel, never the runner."""
@@ -555,6 +587,8 @@ def run_job(job: dict[str, Any], runner: Runner) -> dict[str, Any]:
     started = time.monotonic()
     deadline = started + runner.notebook_timeout
     runner.write_files(job.get("files", []))
+    if job.get("probe", True):
+        runner.watch_numpy_if_used(job)
     baseline = runner.probe() if job.get("probe", True) else None
     integrity: list[dict[str, Any]] = []
     checks: dict[str, list[dict[str, Any]]] = {}
