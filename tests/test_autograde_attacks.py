@@ -26,7 +26,7 @@ HONEST_PARTIAL = 6.0  # add and mean right (3 + 3); the predict cell is where th
 
 SPY = r"""
 import json, os, socket
-facts = {"uid": os.getuid(), "env": sorted(os.environ)}
+facts = {"uid": os.getuid(), "env": sorted(os.environ), "threads": os.environ.get("OMP_NUM_THREADS")}
 try:
     socket.create_connection(("1.1.1.1", 80), timeout=2)
     facts["network"] = "open"
@@ -170,6 +170,10 @@ def test_sandbox_has_no_network_no_root_and_a_read_only_image(graded):
     assert facts["uid"] != 0
     assert facts["root_writable"] is False
     assert "BOOTCAMP_TEST_SECRET" not in facts["env"]
+
+
+def test_math_libraries_use_the_sandboxs_one_cpu_not_every_host_core(graded):
+    assert _spy_facts(graded[0])["threads"] == "1"  # OpenBLAS/MKL/torch threads would only contend
 
 
 def test_submission_cannot_read_gradebook_source_or_hidden_tests(graded):

@@ -14,6 +14,7 @@ from traitlets import Int, Unicode
 
 from graders.hub.exchange import LESSON_SYNC, CohortExchange
 from graders.hub.names import INSTRUCTOR_GROUP, TRAINEE_GROUP, cohorts_of, free_port
+from graders.sandbox.job import thread_env
 
 
 class BootcampSpawner(DockerSpawner):
@@ -49,6 +50,8 @@ class BootcampSpawner(DockerSpawner):
                     "%s is in several cohorts %s; mounting only %s", self.user.name, trainee_of, cohort
                 )
         self.volumes = volumes
+        # numpy/torch start a thread per host core; in a container with a CPU limit they only contend
+        self.environment = {**self.environment, **thread_env(self.cpu_limit or 1)}
         if self.network_name == "host":
             # On the host network every server needs its own port (no Docker port mapping there).
             self.port = free_port()

@@ -184,7 +184,7 @@ class DockerSandbox:
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
             ipc_mode="private",
-            environment={},
+            environment=limits.thread_env(),
             hostname="sandbox",
             labels={LABEL: self.run_id, LABEL_PID: str(os.getpid()), LABEL_HOST: socket.gethostname()},
             ulimits=[docker.types.Ulimit(name="core", soft=0, hard=0)],

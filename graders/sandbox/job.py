@@ -45,6 +45,13 @@ class SandboxUnavailable(SandboxError):
     """No sandbox could be started: a failure of grading itself, never recorded as the student's score."""
 
 
+def thread_env(cpus: float) -> dict[str, str]:
+    """Math libraries (OpenBLAS, MKL, OpenMP, torch) start one thread per host core unless told
+    otherwise; inside a CPU quota the extra threads only wait on each other, so they get the quota."""
+    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+    return dict.fromkeys(names, str(max(1, int(cpus))))
+
+
 @dataclass(frozen=True)
 class Limits:
     """Resource limits of one sandbox run. Defaults suit the course's assignments on a 2-core machine."""
@@ -58,6 +65,9 @@ class Limits:
     output_bytes: int = 2_000_000  # captured cell output, enforced while it is produced
     result_bytes: int = 16_000_000  # the whole result document
     interrupt_grace: float = 5.0  # seconds a cell may ignore an interrupt before the kernel is killed
+
+    def thread_env(self) -> dict[str, str]:
+        return thread_env(self.cpus)
 
     def for_runner(self) -> dict[str, Any]:
         return {

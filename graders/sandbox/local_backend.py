@@ -82,6 +82,7 @@ class LocalSandbox:
             "LANG": "C.UTF-8",
             "PYTHONPATH": str(repo_root()),
             "BOOTCAMP_WORK_DIR": str(scratch / "work"),
+            **self.limits.thread_env(),
         }
         command = [*self.prefix, sys.executable, "-m", "graders.sandbox.runner"]
         process = subprocess.Popen(
