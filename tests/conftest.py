@@ -42,4 +42,6 @@ def course(_template_course, tmp_path) -> Path:
 
 
 def sandbox_containers(client) -> list:
-    return client.containers.list(all=True, filters={"label": "bootcamp.sandbox"})
+    from graders.sandbox.docker_backend import LABEL, labelled_containers
+
+    return labelled_containers(client, LABEL)

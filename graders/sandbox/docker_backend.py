@@ -51,12 +51,33 @@ def docker_client():
         ) from None
 
 
+def labelled_containers(client, label: str) -> list[dict]:
+    """(id, labels) of the containers with `label`, from one listing call.
+
+    Not `containers.list()`: it inspects each container after listing them, and a sandbox that another
+    run removes in between (they live seconds) makes the whole call fail with 404."""
+    return [
+        {"id": item["Id"], "labels": item.get("Labels") or {}}
+        for item in client.api.containers(all=True, filters={"label": label})
+    ]
+
+
+def _remove(client, container_id: str) -> bool:
+    import docker
+
+    try:
+        client.api.remove_container(container_id, force=True)
+        return True
+    except docker.errors.NotFound:
+        return False  # already gone: what we wanted
+
+
 def remove_stale_containers(client) -> int:
     """Removes sandboxes whose owning process on this host is gone (a run killed with SIGKILL)."""
     removed = 0
     host = socket.gethostname()
-    for container in client.containers.list(all=True, filters={"label": LABEL}):
-        labels = container.labels or {}
+    for container in labelled_containers(client, LABEL):
+        labels = container["labels"]
         if labels.get(LABEL_HOST) != host:
             continue
         try:
@@ -68,10 +89,9 @@ def remove_stale_containers(client) -> int:
         except PermissionError:
             continue
         try:
-            container.remove(force=True)
-            removed += 1
+            removed += _remove(client, container["id"])
         except Exception:  # noqa: BLE001
-            log.warning("could not remove stale sandbox %s", container.short_id)
+            log.warning("could not remove stale sandbox %s", container["id"][:12])
     return removed
 
 
@@ -285,10 +305,8 @@ class DockerSandbox:
         for container_id in leftovers:
             self._discard(container_id)
         try:
-            for container in self.client.containers.list(
-                all=True, filters={"label": f"{LABEL}={self.run_id}"}
-            ):
-                container.remove(force=True)
+            for container in labelled_containers(self.client, f"{LABEL}={self.run_id}"):
+                _remove(self.client, container["id"])
         except Exception:  # noqa: BLE001
             log.warning("could not list sandbox containers while cleaning up")
 
