@@ -7,11 +7,12 @@ from pathlib import Path
 
 from test_curriculum_builders import small_programme, write_module, write_track
 
-from graders.curriculum.catalogue import default_root, load_catalogue, load_tracks
+from graders.curriculum.catalogue import load_catalogue, load_tracks
 from graders.curriculum.model import Problem
 from graders.curriculum.schema import load_track
 from graders.curriculum.tracks import check_track, unscheduled, week_hours
 from graders.curriculum.validate import check_prerequisites, find_cycles
+from graders.settings import default_curriculum_dir as default_root
 
 # The module slugs the content writers create (issue 3); the real tracks must use exactly these.
 CATALOGUE_SLUGS = {
