@@ -21,7 +21,7 @@ CATALOGUE_SLUGS = {
     *"unsupervised-learning neural-networks-numpy pytorch-fundamentals convolutional-networks nlp-basics".split(),
     *"time-series sql-for-data mlops midterm-project capstone finnish-job-market cv-and-portfolio".split(),
     *"interview-practice company-visits demo-day".split(),
-    *"attention-transformers responsible-ml".split(),  # added by issue 11
+    *"attention-transformers responsible-ml embeddings-retrieval".split(),  # added by issue 11
 }
 
 
