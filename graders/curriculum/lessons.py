@@ -19,6 +19,7 @@ from pathlib import Path
 import nbformat
 
 from graders.curriculum.model import Catalogue
+from graders.sandbox.job import thread_env
 
 TRAINEE_IMAGE = "bootcamp-trainee:latest"
 LESSON_BUDGET_S = 150.0  # per lesson, on 2 shared CPU cores
@@ -65,9 +66,11 @@ def run_lesson(module_dir: Path, lesson: Path, image: str = TRAINEE_IMAGE) -> Le
         f"--output /tmp/executed.ipynb '{lesson.name}' >/tmp/log 2>&1 || {{ tail -n 25 /tmp/log; exit 1; }}"
     )
     name = f"bootcamp-lesson-{uuid.uuid4().hex[:12]}"  # named, so a lesson past its budget can be removed
+    # lessons run side by side (--jobs): one math thread each, as in a sandbox with one CPU
+    threads = [flag for key, value in thread_env(1).items() for flag in ("-e", f"{key}={value}")]
     command = [
         "docker", "run", "--rm", "--name", name, "--network", "none", "--memory", MEMORY, "--pids-limit", "256",
-        "-v", f"{module_dir.resolve()}:/mnt/module:ro", "--entrypoint", "/bin/sh", image, "-c", script,
+        *threads, "-v", f"{module_dir.resolve()}:/mnt/module:ro", "--entrypoint", "/bin/sh", image, "-c", script,
     ]  # fmt: skip
     started = time.monotonic()
     try:
