@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -41,7 +43,13 @@ def course(_template_course, tmp_path) -> Path:
     return target
 
 
-def sandbox_containers(client) -> list:
-    from graders.sandbox.docker_backend import LABEL, labelled_containers
+# This test run's sandboxes carry this group label (inherited by every `bootcamp` the tests start), so
+# counting "containers left behind" ignores another run grading on the same engine at the same time.
+os.environ.setdefault("BOOTCAMP_SANDBOX_GROUP", f"pytest-{uuid.uuid4().hex[:12]}")
 
-    return labelled_containers(client, LABEL)
+
+def sandbox_containers(client) -> list:
+    """This test run's sandbox containers, running or not."""
+    from graders.sandbox.docker_backend import LABEL_GROUP, labelled_containers
+
+    return labelled_containers(client, f"{LABEL_GROUP}={os.environ['BOOTCAMP_SANDBOX_GROUP']}")

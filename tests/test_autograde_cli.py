@@ -114,6 +114,30 @@ def test_containers_of_a_killed_run_are_removed_by_the_next(course, docker_clien
     assert sandbox_containers(docker_client) == []
 
 
+@pytest.mark.docker
+def test_the_sweep_leaves_sandboxes_of_another_pid_namespace_alone(docker_client):
+    """A CI job in its own pid namespace on the same engine: its owner pids mean nothing to us."""
+    from graders.sandbox.docker_backend import LABEL, LABEL_PID, LABEL_PIDNS, owner_labels
+
+    dead_pid = "999999999"  # beyond pid_max: no such process here
+    labels = {**owner_labels(), LABEL: "sweep-test", LABEL_PID: dead_pid}
+    ours = docker_client.containers.create("bootcamp-grader:latest", "true", labels=labels)
+    theirs = docker_client.containers.create(
+        "bootcamp-grader:latest", "true", labels={**labels, LABEL_PIDNS: "pid:[4026531836-elsewhere]"}
+    )
+    try:
+        remove_stale_containers(docker_client)
+        alive = {c["id"] for c in sandbox_containers(docker_client)}
+        assert ours.id not in alive  # dead owner in our namespace: swept
+        assert theirs.id in alive  # owner in another namespace: not ours to judge
+    finally:
+        for container in (ours, theirs):
+            try:
+                container.remove(force=True)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+
+
 def test_no_docker_engine_is_a_clear_error(course):
     demo_course.submit(course, "amina", demo_course.ANSWERS["right"])
     env = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock"}

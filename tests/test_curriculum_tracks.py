@@ -22,6 +22,7 @@ CATALOGUE_SLUGS = {
     *"time-series sql-for-data mlops midterm-project capstone finnish-job-market cv-and-portfolio".split(),
     *"interview-practice company-visits demo-day".split(),
     *"attention-transformers responsible-ml embeddings-retrieval".split(),  # added by issue 11
+    "job-search",  # beside the capstone
 }
 
 

@@ -275,8 +275,10 @@ CHROMIUM_FLAGS = [
 
 
 @pytest.mark.browser
-def test_trainee_signs_in_and_finds_the_assignment_in_jupyterlab(stack: Stack, tmp_path: Path):
-    """Sign in through NativeAuthenticator's page, open JupyterLab, open nbgrader's assignment list."""
+def test_trainee_walks_fetch_submit_and_feedback_in_jupyterlab(stack: Stack, tmp_path: Path):
+    """Bob's day in the browser: sign in through NativeAuthenticator's page, open JupyterLab, open nbgrader's
+    assignment list, fetch the assignment, submit it untouched, fetch the feedback the grading service
+    returns, then open the cohort page from JupyterLab's Bootcamp menu and find his score there."""
     from playwright import sync_api
 
     if not Path(CHROMIUM).exists():
@@ -302,13 +304,39 @@ def test_trainee_signs_in_and_finds_the_assignment_in_jupyterlab(stack: Stack, t
             page.wait_for_selector("#jp-main-dock-panel", timeout=90_000)
             page.click("div.lm-MenuBar-itemLabel:text('Nbgrader')", timeout=60_000)
             page.click("li.lm-Menu-item:has-text('Assignment List')", timeout=30_000)
-            page.wait_for_selector(f"text={ASSIGNMENT}", timeout=60_000)
+            page.wait_for_selector(f"#released_assignments_list >> text={ASSIGNMENT}", timeout=60_000)
             page.screenshot(path=str(ARTIFACTS / "hub-assignment-list.png"))
+            page.click("#released_assignments_list button:has-text('Fetch')", timeout=30_000)
+            page.wait_for_selector(f"#fetched_assignments_list >> text={ASSIGNMENT}", timeout=60_000)
+            page.click("#fetched_assignments_list button:has-text('Submit')", timeout=30_000)
+            page.wait_for_selector(f"#submitted_assignments_list >> text={ASSIGNMENT}", timeout=60_000)
+            _refresh_until(
+                page, "#submitted_assignments_list >> text=feedback available to fetch", timeout_s=180
+            )
+            page.click("#submitted_assignments_list button:has-text('Fetch Feedback')", timeout=30_000)
+            page.wait_for_selector("#submitted_assignments_list >> text=(view feedback)", timeout=60_000)
+            page.screenshot(path=str(ARTIFACTS / "hub-feedback-fetched.png"))
+            page.click("div.lm-MenuBar-itemLabel:text('Bootcamp')", timeout=30_000)
+            with browser.expect_page(timeout=30_000) as opened:
+                page.click("li.lm-Menu-item:has-text('This week')", timeout=30_000)
+            cohort_page = opened.value
+            cohort_page.wait_for_selector("text=Assignments", timeout=60_000)
+            assert "/services/cohort/" in cohort_page.url
+            assert "0 / 2" in cohort_page.inner_text("body")  # his untouched submission, graded
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "hub-assignment-list-failure.png"))
             raise
         finally:
             browser.close()
+
+
+def _refresh_until(page, selector: str, timeout_s: float) -> None:
+    """nbgrader's assignment list does not poll: press its refresh button until `selector` shows up."""
+    deadline = time.monotonic() + timeout_s
+    while page.locator(selector).count() == 0:
+        assert time.monotonic() < deadline, f"{selector} did not appear within {timeout_s} s"
+        page.click("#refresh_assignments_list", timeout=30_000)
+        page.wait_for_timeout(1_000)
 
 
 # -- lessons ------------------------------------------------------------------------------------------------------
@@ -370,6 +398,16 @@ def test_instructor_dashboard_is_for_the_cohorts_instructors_only(stack: Stack, 
     assert "Trainee Alice" in response.text and "Grades per assignment" in response.text
     assert "data:image/png;base64," in response.text  # the grade distribution plot
     assert f"instructor/{COHORT}" in _page(stack, INSTRUCTOR, "").text  # linked from the instructor's page
+
+
+def test_outcome_report_is_for_programme_staff_only(stack: Stack, alice_graded: dict):
+    for user in [*TRAINEES, INSTRUCTOR]:
+        assert _page(stack, user, "outcomes").status_code == 403
+    response = _page(stack, "admin", "outcomes")  # a hub admin: programme staff
+    assert response.status_code == 200, response.text[:500]
+    assert "Programme outcomes" in response.text and COHORT in response.text
+    assert "Trainee Alice" not in response.text  # aggregate figures only
+    assert "outcomes" in _page(stack, "admin", "").text  # linked from the admin's landing page
 
 
 @pytest.mark.browser

@@ -268,3 +268,23 @@ def test_cohort_pages_show_the_week_and_keep_cohorts_apart(tmp_path: Path, monke
     dashboard = pages.instructor_page(settings, hub, "north", "/", today)
     assert "Instructor dashboard" in dashboard and "Trainee Alice" in dashboard
     assert "Trainee Bob" not in dashboard
+
+
+def test_the_spawner_sees_a_server_start_listening_and_gives_up_on_one_that_never_does():
+    import asyncio
+
+    from graders.hub.names import free_port
+    from graders.hub.spawner import wait_until_listening
+
+    async def late_server(port: int) -> bool:
+        async def open_later():
+            await asyncio.sleep(0.3)
+            return await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", port)
+
+        opening = asyncio.create_task(open_later())
+        found = await wait_until_listening("127.0.0.1", port, timeout_s=10)
+        (await opening).close()
+        return found
+
+    assert asyncio.run(late_server(free_port())) is True
+    assert asyncio.run(wait_until_listening("127.0.0.1", free_port(), timeout_s=0.3)) is False

@@ -123,6 +123,10 @@ def run_validate(args: argparse.Namespace) -> int:
     console = Console(width=max(Console().width, 160))
     console.print(table)
     failed = sum(not result.ok for result in results)
+    # the failures again, last: a CI log often keeps only its tail, and the table is hundreds of rows long
+    for result in results:
+        if not result.ok:
+            console.print(f"[red]FAIL[/] {result.check} · {result.subject}: {result.reason}", soft_wrap=True)
     console.print(
         f"{len(results)} checks, {failed} failed" + ("" if options.sandbox else " (sandbox skipped)")
     )
@@ -190,6 +194,9 @@ def run_lessons_command(args: argparse.Namespace) -> int:
     console = Console(width=max(Console().width, 160))
     console.print(table)
     failed = sum(not result.ok for result in results)
+    for result in results:
+        if not result.ok:
+            console.print(f"[red]FAIL[/] {result.module}/{result.lesson}: {result.reason}", soft_wrap=True)
     console.print(f"{len(results)} lessons, {failed} failed")
     return 1 if failed else 0
 

@@ -203,6 +203,17 @@ def instructor_page(
     return report_html[:body_start] + banner + report_html[body_start:]
 
 
+def outcomes_page(settings: Settings) -> str:
+    """The funders' outcome report over every cohort (already suppressed for small groups), for hub admins:
+    the programme staff who answer the funders."""
+    from graders.reports.outcomes import build_outcomes
+    from graders.reports.render_html import render_outcomes
+
+    if not cohorts_mod.list_cohorts(settings):
+        return page("Programme outcomes", "<h1>Programme outcomes</h1><p class='muted'>No cohorts yet.</p>")
+    return render_outcomes(build_outcomes(settings, None, today=date.today()))
+
+
 def make_app():  # pragma: no cover - exercised through the hub in tests/test_hub_e2e.py
     from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
     from tornado import web
@@ -231,6 +242,8 @@ def make_app():  # pragma: no cover - exercised through the hub in tests/test_hu
                     if links
                     else "<h1>You are in no cohort</h1>"
                 )
+                if self.get_current_user().get("admin"):
+                    body += f"<p><a href='{prefix}outcomes'>Programme outcomes (all cohorts)</a></p>"
                 found = page("Cohorts", body)
             self.write(found)
 
@@ -242,9 +255,17 @@ def make_app():  # pragma: no cover - exercised through the hub in tests/test_hu
                 raise web.HTTPError(403, "only the cohort's instructors may open its dashboard")
             self.write(instructor_page(settings, hub, cohort, base_url, date.today()))
 
+    class Outcomes(HubOAuthenticated, web.RequestHandler):
+        @web.authenticated
+        def get(self) -> None:
+            if not self.get_current_user().get("admin"):
+                raise web.HTTPError(403, "only programme staff (hub admins) may open the outcome report")
+            self.write(outcomes_page(settings))
+
     return web.Application(
         [
             (prefix, Trainee),
+            (rf"{prefix}outcomes/?", Outcomes),
             (rf"{prefix}instructor/([a-z0-9][a-z0-9-]*)/?", Instructor),
             (rf"{prefix}oauth_callback", HubOAuthCallbackHandler),
         ],

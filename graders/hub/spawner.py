@@ -7,6 +7,7 @@ Each trainee's container gets a persistent home volume plus exactly their folder
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from dockerspawner import DockerSpawner
@@ -55,9 +56,32 @@ class BootcampSpawner(DockerSpawner):
         if self.network_name == "host":
             # On the host network every server needs its own port (no Docker port mapping there).
             self.port = free_port()
-        return await super().start()
+        ip, port = await super().start()
+        # The hub polls a new server with exponential back-off (up to 5 s between tries), which adds a
+        # second or more to every spawn; we watch our own container's port every 50 ms instead, so the
+        # hub's first try already finds JupyterLab listening.
+        await wait_until_listening(ip, port, timeout_s=self.http_timeout)
+        return ip, port
 
     async def get_ip_and_port(self):  # type: ignore[override]
         if self.network_name == "host":
             return "127.0.0.1", self.port
         return await super().get_ip_and_port()
+
+
+async def wait_until_listening(host: str, port: int, timeout_s: float, every_s: float = 0.05) -> bool:
+    """True once something accepts TCP connections on host:port, False after timeout_s (the hub then
+    waits and reports a server that never came up, as it always does)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout=1.0)
+        except (TimeoutError, OSError):
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(every_s)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return True

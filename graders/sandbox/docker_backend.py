@@ -34,6 +34,25 @@ log = logging.getLogger(__name__)
 LABEL = "bootcamp.sandbox"
 LABEL_PID = "bootcamp.sandbox.pid"
 LABEL_HOST = "bootcamp.sandbox.host"
+LABEL_PIDNS = "bootcamp.sandbox.pidns"  # a pid means something only inside its own pid namespace
+LABEL_GROUP = "bootcamp.sandbox.group"  # BOOTCAMP_SANDBOX_GROUP: finds one run's sandboxes (a CI job's)
+
+
+def _pid_namespace() -> str:
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ""
+
+
+def owner_labels() -> dict[str, str]:
+    """Who started a sandbox: enough for a later sweep to tell a dead owner from one it cannot see."""
+    return {
+        LABEL_PID: str(os.getpid()),
+        LABEL_HOST: socket.gethostname(),
+        LABEL_PIDNS: _pid_namespace(),
+        LABEL_GROUP: os.environ.get("BOOTCAMP_SANDBOX_GROUP", ""),
+    }
 
 
 def docker_client():
@@ -75,11 +94,11 @@ def _remove(client, container_id: str) -> bool:
 def remove_stale_containers(client) -> int:
     """Removes sandboxes whose owning process on this host is gone (a run killed with SIGKILL)."""
     removed = 0
-    host = socket.gethostname()
+    host, namespace = socket.gethostname(), _pid_namespace()
     for container in labelled_containers(client, LABEL):
         labels = container["labels"]
-        if labels.get(LABEL_HOST) != host:
-            continue
+        if labels.get(LABEL_HOST) != host or labels.get(LABEL_PIDNS, namespace) != namespace:
+            continue  # another machine's, or another pid namespace's (a CI job beside us): not ours to judge
         try:
             pid = int(labels.get(LABEL_PID, "0"))
             os.kill(pid, 0)
@@ -206,7 +225,7 @@ class DockerSandbox:
             ipc_mode="private",
             environment=limits.thread_env(),
             hostname="sandbox",
-            labels={LABEL: self.run_id, LABEL_PID: str(os.getpid()), LABEL_HOST: socket.gethostname()},
+            labels={LABEL: self.run_id, **owner_labels()},
             ulimits=[docker.types.Ulimit(name="core", soft=0, hard=0)],
             # results travel over the attached stream; the engine need not keep a log of them too
             log_config=docker.types.LogConfig(type="none"),

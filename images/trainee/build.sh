@@ -25,7 +25,7 @@ $PIP download -q --python-version 3.11.2 --only-binary=:all: -d "$WHEELS" -r "$C
 # Only graders.harness (what test cells import) goes in: never the hub, grading or course code.
 mkdir -p "$CONTEXT/graders"
 cp "$ROOT/graders/__init__.py" "$ROOT/graders/harness.py" "$CONTEXT/graders/"
-cp "$HERE/Dockerfile" "$HERE/nbgrader_config.py" "$CONTEXT/"
+cp "$HERE/Dockerfile" "$HERE/nbgrader_config.py" "$HERE/overrides.json" "$CONTEXT/"
 cp -al "$WHEELS" "$CONTEXT/wheels" 2>/dev/null || cp -r "$WHEELS" "$CONTEXT/wheels"
 
 say "building $TAG (base $BASE_IMAGE)"
