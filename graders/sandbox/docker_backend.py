@@ -270,9 +270,7 @@ class DockerSandbox:
 
     # -- the interface ---------------------------------------------------------------------------------
     def run(self, job: Job) -> SandboxResult:
-        if self._closed:
-            raise SandboxUnavailable("the sandbox was closed")
-        started = self._ready.get()
+        started = self._next_started()
         self._wanted.release()  # start the next one while this job runs
         if isinstance(started, Exception):
             raise SandboxUnavailable(f"could not start a sandbox container: {started}")
@@ -298,6 +296,17 @@ class DockerSandbox:
             except OSError:
                 pass
             threading.Thread(target=self._discard, args=(started.container.id,), daemon=True).start()
+
+    def _next_started(self) -> _Started | Exception:
+        """The next booted container; waits in short steps so that a job waiting for one when the sandbox
+        is closed (an interrupted run) ends at once instead of waiting for a container never started."""
+        while True:
+            if self._closed:
+                raise SandboxUnavailable("the sandbox was closed")
+            try:
+                return self._ready.get(timeout=0.2)
+            except queue.Empty:
+                continue
 
     def _exit_state(self, container) -> str:
         try:
