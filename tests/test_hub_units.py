@@ -288,3 +288,35 @@ def test_the_spawner_sees_a_server_start_listening_and_gives_up_on_one_that_neve
 
     assert asyncio.run(late_server(free_port())) is True
     assert asyncio.run(wait_until_listening("127.0.0.1", free_port(), timeout_s=0.3)) is False
+
+
+def test_stopping_a_hub_that_must_be_killed_also_stops_its_services(tmp_path: Path):
+    """A hub that ignores SIGTERM is killed; the service it started in its own session must not outlive it."""
+    import sys
+    import time
+
+    from graders.hub.launcher import Process, _alive
+
+    service_pid_file = tmp_path / "service.pid"
+    hub_like = (
+        "import signal, subprocess, sys, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'], start_new_session=True)\n"
+        f"open({str(service_pid_file)!r}, 'w').write(str(p.pid))\n"
+        "time.sleep(300)\n"
+    )
+    process = Process(
+        name="hub", pid_file=tmp_path / "hub.pid", log_file=tmp_path / "hub.log", marker=b"SIG_IGN"
+    )
+    process.start([sys.executable, "-c", hub_like], env=dict(os.environ), cwd=tmp_path)
+    deadline = time.monotonic() + 30
+    while not service_pid_file.exists() or not service_pid_file.read_text():
+        assert time.monotonic() < deadline, "the fake hub never started its service"
+        time.sleep(0.1)
+    service = int(service_pid_file.read_text())
+    assert _alive(service)
+    assert process.stop(timeout_s=1.0)
+    deadline = time.monotonic() + 10
+    while _alive(service) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(service), "the hub's service outlived it"

@@ -65,15 +65,39 @@ class Process:
         if pid is None:
             self.pid_file.unlink(missing_ok=True)
             return False
-        os.killpg(pid, signal.SIGTERM)  # the whole session: the hub's managed services go with it
+        # JupyterHub starts its managed services in sessions of their own: remember them, so that they
+        # are stopped too when the hub itself has to be killed before it could stop them
+        children = _children(pid)
+        os.killpg(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline and _alive(pid):
             time.sleep(0.2)
         if _alive(pid):
             log.warning("%s (pid %s) ignored SIGTERM for %.0f s: killing it", self.name, pid, timeout_s)
             os.killpg(pid, signal.SIGKILL)
+        for child in children:
+            try:
+                os.killpg(child, signal.SIGKILL)  # already gone when the hub stopped it
+            except (ProcessLookupError, PermissionError):
+                pass
         self.pid_file.unlink(missing_ok=True)
         return True
+
+
+def _children(pid: int) -> list[int]:
+    """Direct children of `pid` that lead their own session (a hub's managed services), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        ppid, session = int(fields[1]), int(fields[3])
+        if ppid == pid and session == int(entry.name):
+            found.append(int(entry.name))
+    return found
 
 
 def _alive(pid: int) -> bool:
