@@ -295,13 +295,11 @@ def test_stopping_a_hub_that_must_be_killed_also_stops_its_services(tmp_path: Pa
     import sys
     import time
 
-    from graders.hub.launcher import Process
+    from graders.hub.launcher import Process, proc_stat
 
     def running(pid: int) -> bool:  # a zombie waiting for a reaper has stopped running
-        try:
-            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-        except FileNotFoundError:
-            return False
+        stat = proc_stat(pid)
+        return stat is not None and stat[0] != "Z"
 
     service_pid_file = tmp_path / "service.pid"
     hub_like = (

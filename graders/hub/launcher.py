@@ -43,10 +43,10 @@ class Process:
         try:
             pid = int(self.pid_file.read_text().strip())
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError, IndexError):
+        except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
             return None
-        if state == "Z":
+        stat = proc_stat(pid)
+        if stat is None or stat[0] == "Z":
             return None  # exited, not yet reaped
         # A process caught between fork and exec has an empty command line for a moment: still ours.
         return pid if not cmdline or self.marker in cmdline else None
@@ -84,18 +84,20 @@ class Process:
         return True
 
 
+def proc_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state, ppid, pgrp, session, ...), or None."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
 def _children(pid: int) -> list[int]:
     """Direct children of `pid` that lead their own session (a hub's managed services), from /proc."""
     found = []
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        ppid, session = int(fields[1]), int(fields[3])
-        if ppid == pid and session == int(entry.name):
+        stat = proc_stat(int(entry.name)) if entry.name.isdigit() else None
+        if stat and int(stat[1]) == pid and int(stat[3]) == int(entry.name):
             found.append(int(entry.name))
     return found
 
