@@ -8,7 +8,7 @@ hub_config/hub.toml documents every setting.
 
 import logging
 
-from graders.hub import secrets
+from graders.hub import launcher, secrets
 from graders.hub.services import hub_services
 from graders.hub.settings import HubSettings
 from graders.programme.cohorts import list_cohorts
@@ -26,7 +26,8 @@ c.JupyterHub.hub_port = settings.hub_port
 c.JupyterHub.db_url = settings.database_url  # SQLite by default; set db_url for PostgreSQL
 c.JupyterHub.cookie_secret_file = str(secrets.secret_path(settings, secrets.COOKIE_SECRET))
 c.JupyterHub.pid_file = str(settings.state / "jupyterhub.pid")
-c.JupyterHub.cleanup_servers = True  # `bootcamp hub down` stops every trainee server with the hub
+# A hub restart (a new cohort's formgrader) keeps trainee servers running; `bootcamp hub down` stops them.
+c.JupyterHub.cleanup_servers = False
 # The Node.js configurable-http-proxy (npm install -g configurable-http-proxy), never the Python port.
 c.ConfigurableHTTPProxy.command = ["configurable-http-proxy"]
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{settings.proxy_api_port}"
@@ -67,6 +68,9 @@ c.BootcampSpawner.container_uid = settings.container_uid
 c.BootcampSpawner.name_template = settings.container_prefix + "-{username}"
 c.BootcampSpawner.volumes = {f"{settings.container_prefix}-home-{{username}}": "/home/jovyan"}
 c.BootcampSpawner.remove = True  # containers are disposable; the home volume persists
+c.BootcampSpawner.extra_create_kwargs = {
+    "labels": {launcher.SERVER_LABEL: launcher.server_label_value(settings)}
+}
 c.BootcampSpawner.mem_limit = settings.mem_limit
 c.BootcampSpawner.cpu_limit = settings.cpu_limit
 c.BootcampSpawner.start_timeout = settings.start_timeout_s

@@ -54,6 +54,25 @@ def test_stats_count_words_exercises_graded_cells_and_spread_hours_over_weeks(tm
     assert "tiny-sums" in capsys.readouterr().out
 
 
+def test_a_deliverable_counts_its_declared_hours_up_to_one_week(tmp_path: Path) -> None:
+    """A practicum week signed off by a supervisor is a week of work, not the 3 h of a career task."""
+    root = programme(tmp_path)
+    toml = root / "modules" / "tiny-career" / "module.toml"
+    week = '\n[[deliverables]]\nid = "week-1"\ntitle = "Week 1"\ndescription = "Timesheet."\nhours = 31\n'
+    toml.write_text(toml.read_text() + week)
+    catalogue = load_catalogue(root)
+    assert not catalogue.problems
+    stats = module_stats(catalogue.modules["tiny-career"])
+    lesson_hours = stats.words / 1000 + stats.exercises * 0.4
+    assert stats.deliverables == 2 and stats.material_hours == pytest.approx(lesson_hours + 3 + 31, abs=0.05)
+
+    toml.write_text(toml.read_text().replace("hours = 31", "hours = 60"))
+    problems = [str(p) for p in load_catalogue(root).problems]
+    assert any(
+        "is 60, more than one full-time week (split it into weekly deliverables)" in p for p in problems
+    )
+
+
 def test_stats_of_the_real_course_cover_both_tracks() -> None:
     data = collect(load_catalogue(None), {})
     assert data["modules"] and all(m["hours"] > 0 for m in data["modules"].values())

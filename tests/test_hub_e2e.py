@@ -415,7 +415,8 @@ def test_browser_walk_cohort_page_and_dashboard_on_desktop_and_phone(
     stack: Stack, alice_graded: dict, tmp_path: Path
 ):
     """A trainee signs in and opens the cohort page (desktop and phone width), is refused the dashboard;
-    the instructor signs in and opens it. Screenshots are kept in tests/artifacts/."""
+    the instructor signs in, opens it and goes on into the formgrader, where the released assignment is
+    listed. Screenshots are kept in tests/artifacts/."""
     from playwright import sync_api
 
     if not Path(CHROMIUM).exists():
@@ -459,8 +460,53 @@ def test_browser_walk_cohort_page_and_dashboard_on_desktop_and_phone(
                     page.screenshot(path=str(ARTIFACTS / "instructor-dashboard-desktop.png"), full_page=True)
                     page.set_viewport_size({"width": 390, "height": 844})
                     page.screenshot(path=str(ARTIFACTS / "instructor-dashboard-phone.png"), full_page=True)
+                    # from the dashboard into nbgrader's formgrader, signed in through the hub
+                    page.set_viewport_size({"width": 1280, "height": 900})
+                    page.click("text=open the formgrader")
+                    page.wait_for_url(
+                        re.compile(rf".*/services/formgrader-{COHORT}/formgrader.*"), timeout=60_000
+                    )
+                    page.wait_for_selector("text=Manage Assignments", timeout=60_000)
+                    page.wait_for_selector(f"text={ASSIGNMENT}", timeout=60_000)
+                    page.screenshot(path=str(ARTIFACTS / "instructor-formgrader.png"), full_page=True)
             except Exception:
                 page.screenshot(path=str(ARTIFACTS / f"cohort-walk-{user}-failure.png"))
                 raise
             finally:
                 browser.close()
+
+
+# -- last: it restarts the hub -----------------------------------------------------------------------------------
+def test_a_cohort_created_while_the_hub_runs_gets_its_formgrader_and_servers_keep_running(stack: Stack):
+    """`bootcamp hub sync` after `cohort create`: the hub restarts by itself to start the new cohort's
+    formgrader, for that cohort's instructor only; a trainee's running server is the same container after."""
+    import subprocess
+    import sys
+
+    bob_container = stack.container("bob").id
+    bob_listing = stack.sessions["bob"].list_assignments()
+    scenario.create_cohort(stack.settings, "latecomers", ["carol"], ["ivan"])
+    done = subprocess.run(
+        [sys.executable, "-m", "graders.cli", "hub", "sync", "--cohort", "latecomers"],
+        capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "restarted the hub" in done.stdout and "latecomers" in done.stdout
+
+    def formgrader(user: str, cohort: str) -> requests.Response:
+        token = stack.client.user_token(user, note="test")
+        url = f"{stack.hub.public_url}/services/formgrader-{cohort}/formgrader/api/assignments"
+        return requests.get(
+            url, headers={"Authorization": f"token {token}"}, timeout=60, allow_redirects=False
+        )
+
+    deadline = time.monotonic() + 90
+    while (response := formgrader("ivan", "latecomers")).status_code != 200 and time.monotonic() < deadline:
+        time.sleep(1)  # the hub answers before its managed services listen
+    assert response.status_code == 200, response.text[:300]
+    assert formgrader("ivan", COHORT).status_code in (302, 403)  # not his cohort
+    assert formgrader(INSTRUCTOR, "latecomers").status_code in (302, 403)
+    assert formgrader(INSTRUCTOR, COHORT).status_code == 200  # the old cohort's formgrader is back too
+
+    assert stack.container("bob").id == bob_container  # not respawned: open notebooks lost nothing
+    assert stack.sessions["bob"].list_assignments() == bob_listing  # his server answers as before

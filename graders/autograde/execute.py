@@ -41,8 +41,7 @@ class NotebookOutcome:
 
 @dataclass
 class GradingContext:
-    sandbox: Any
-    host_lock: Any  # held while nbgrader code runs; released while the sandbox works
+    sandbox: Any  # runs a Job; the pipeline's wrapper lets go of the host lock meanwhile
     probe: bool = True
     outcomes: dict[str, NotebookOutcome] = field(default_factory=dict)
     # set when grading itself failed (no sandbox, run cancelled): the submission is retried, not scored
@@ -167,7 +166,6 @@ class SandboxExecute(NbGraderPreprocessor):
 
         result: dict[str, Any] | None = None
         failure = ""
-        context.host_lock.release()
         try:
             job = Job(cells=plan.cells, files=Job.collect_files(job_dir), probe=context.probe, checks=checks)
             result = context.sandbox.run(job)
@@ -176,8 +174,6 @@ class SandboxExecute(NbGraderPreprocessor):
             raise  # grading itself failed: nbgrader discards this submission's partial output
         except SandboxError as error:
             failure = str(error)
-        finally:
-            context.host_lock.acquire()
 
         if result is None:
             outcome.reasons.append(f"not graded: {failure}")

@@ -229,8 +229,8 @@ class _Grader:
         logger.setLevel(logging.INFO)
         records = _RecordHandler()
         logger.addHandler(records)
-        sandbox = _CancellableSandbox(self.sandbox, self.cancelled)
-        context = GradingContext(sandbox=sandbox, host_lock=self.host_lock, probe=self.probe)
+        sandbox = _SubmissionSandbox(self.sandbox, self.host_lock, self.cancelled)
+        context = GradingContext(sandbox=sandbox, probe=self.probe)
         self._begin(student)
         staging = self.course.root / STAGING
         staging.mkdir(parents=True, exist_ok=True)
@@ -343,22 +343,28 @@ class _Grader:
             (folder / f"{result.student}.pending").unlink(missing_ok=True)
 
 
-class _CancellableSandbox:
-    """Refuses new work once the run is interrupted, so that no zero is recorded for an unfinished job."""
+class _SubmissionSandbox:
+    """The sandbox as one submission's grading sees it. It lets go of the host lock while a job runs
+    (nbgrader's steps before and after stay serialised; executions overlap), and it refuses new work once
+    the run is interrupted, so that no zero is recorded for an unfinished job."""
 
-    def __init__(self, sandbox, cancelled: threading.Event) -> None:
+    def __init__(self, sandbox, host_lock: threading.Lock, cancelled: threading.Event) -> None:
         self.sandbox = sandbox
+        self.host_lock = host_lock
         self.cancelled = cancelled
 
     def run(self, job):
         if self.cancelled.is_set():
             raise GradingCancelled
+        self.host_lock.release()  # taken by _Grader.grade around nbgrader's converter
         try:
             return self.sandbox.run(job)
         except SandboxError:
             if self.cancelled.is_set():
                 raise GradingCancelled from None
             raise
+        finally:
+            self.host_lock.acquire()
 
 
 def shared_setup_failures(results: list[SubmissionResult]) -> list[str]:

@@ -42,11 +42,16 @@ class Dataset:
 
 @dataclass(frozen=True)
 class Deliverable:
-    """Something a trainee hands in for a career module, marked done by an instructor."""
+    """Something a trainee hands in for a career module, marked done by an instructor.
+
+    `hours` is the trainee work the deliverable stands for when it is more than the usual few hours of
+    a career task, e.g. a practicum week whose timesheet the host supervisor signs.
+    """
 
     id: str
     title: str
     description: str
+    hours: float | None = None
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,8 @@ MODULE_KEYS = {
 }
 ASSIGNMENT_KEYS = {"name", "title", "points", "time_budget_s", "image", "kind"}
 DATASET_KEYS = {"name", "source", "licence", "rows", "used_in"}
-DELIVERABLE_KEYS = {"id", "title", "description"}
+DELIVERABLE_KEYS = {"id", "title", "description", "hours"}
+MAX_DELIVERABLE_HOURS = 40  # one full-time week: anything longer is several deliverables
 TRACK_KEYS = {
     "name",
     "title",
@@ -223,11 +224,17 @@ def _deliverables(fields: _Fields) -> list[Deliverable]:
     found = []
     for entry in fields.tables("deliverables"):
         entry.unknown(DELIVERABLE_KEYS)
+        hours = entry.number("hours", required=False) or None
+        if hours is not None and hours > MAX_DELIVERABLE_HOURS:
+            entry.problem(
+                "hours", f"is {hours:g}, more than one full-time week", "split it into weekly deliverables"
+            )
         found.append(
             Deliverable(
                 id=entry.text("id", pattern=SLUG, hint="use lower-case words joined by hyphens"),
                 title=entry.text("title"),
                 description=entry.text("description"),
+                hours=hours,
             )
         )
     return found

@@ -26,7 +26,7 @@ HOURS_PER_1000_LESSON_WORDS = 1.0  # reading and running the worked examples
 HOURS_PER_PRACTICE_EXERCISE = 0.4
 HOURS_PER_GRADED_CELL = 0.75  # a graded step: write, test, debug
 EXTRA_HOURS_BY_KIND = {"exercises": 0.0, "applied": 3.0, "mini-project": 6.0, "project": 20.0}
-HOURS_PER_DELIVERABLE = 3.0  # career and project work handed in and checked by an instructor
+HOURS_PER_DELIVERABLE = 3.0  # career and project work handed in and checked, unless it declares `hours`
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
 
@@ -112,7 +112,7 @@ def module_stats(module: Module) -> ModuleStats:
         stats.points += points
         material += cells * HOURS_PER_GRADED_CELL + EXTRA_HOURS_BY_KIND.get(assignment.kind, 0.0)
     stats.deliverables = len(module.deliverables)
-    material += stats.deliverables * HOURS_PER_DELIVERABLE
+    material += sum(deliverable.hours or HOURS_PER_DELIVERABLE for deliverable in module.deliverables)
     stats.datasets = [dataset.name for dataset in module.datasets]
     stats.material_hours = round(material, 1)
     return stats

@@ -97,6 +97,9 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _sync(args: argparse.Namespace) -> int:
+    import time
+
+    from graders.hub import launcher
     from graders.hub.api import HubClient
     from graders.hub.cohorts import CohortOnHub, formgrader_missing, record_activity, sync_cohort
     from graders.programme.cohorts import list_cohorts
@@ -106,6 +109,7 @@ def _sync(args: argparse.Namespace) -> int:
     if not names:
         raise UserError("no cohorts yet: create one with `bootcamp cohort create`")
     client = HubClient.from_settings(hub)
+    missing = []
     for name in names:
         cohort = CohortOnHub.from_programme(settings, name)
         sync_cohort(client, hub, cohort)
@@ -113,7 +117,21 @@ def _sync(args: argparse.Namespace) -> int:
         print(f"{name}: {len(cohort.trainees)} trainees, {len(cohort.instructors)} instructors on the hub")
         print(f"  hub activity for the progress report: {activity}")
         if formgrader_missing(client, name):
-            print("  its formgrader starts with the next hub start: `bootcamp hub down && bootcamp hub up`")
+            missing.append(name)
+    if missing:
+        # JupyterHub takes managed services and roles from its configuration only: the hub process
+        # restarts to read it again; trainee servers and the proxy keep running.
+        started = time.monotonic()
+        launcher.restart_hub(hub)
+        still = [name for name in missing if formgrader_missing(client, name)]
+        if still:
+            raise UserError(
+                f"the hub restarted but has no formgrader for {', '.join(still)}: see {hub.logs_dir}"
+            )
+        print(
+            f"restarted the hub in {time.monotonic() - started:.1f} s for the formgrader of {', '.join(missing)}"
+            " (trainee servers kept running)"
+        )
     return 0
 
 

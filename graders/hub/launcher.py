@@ -2,7 +2,8 @@
 
 There is no systemd on our machines, so each process is started in its own session with a pid file and a
 log under <state>/; `up` is idempotent (running processes are left alone) and `down` stops them in reverse
-order. The proxy runs apart from the hub, so a hub restart keeps routes (and open notebooks) alive.
+order. The proxy runs apart from the hub and the hub leaves servers running when it stops, so a hub
+restart (`restart_hub`, e.g. to take up a new cohort's formgrader) keeps routes and open notebooks alive.
 """
 
 from __future__ import annotations
@@ -214,13 +215,53 @@ def wait_until_ready(settings: HubSettings, wait_s: float, hub: Process) -> None
 
 
 def down(settings: HubSettings) -> list[str]:
-    """Stops the hub (which stops trainee servers) and then the proxy; returns what was stopped."""
+    """Stops the hub, the trainee servers and then the proxy; returns what was stopped.
+
+    The hub leaves servers running when it stops (so that `restart_hub` keeps them); here they go too."""
     proxy, hub = processes(settings)
     stopped = []
-    for process in (hub, proxy):
-        if process.stop():
-            stopped.append(process.name)
+    if hub.stop():
+        stopped.append(hub.name)
+    servers = stop_servers(settings)
+    if servers:
+        stopped.append(f"{servers} server(s)")
+    if proxy.stop():
+        stopped.append(proxy.name)
     return stopped
+
+
+def restart_hub(settings: HubSettings, wait_s: float = 90.0) -> bool:
+    """Restarts the hub process alone, so that it reads its configuration (new cohorts' formgraders and
+    roles) again. Trainee servers and the proxy keep running: open notebooks lose nothing, and the new
+    hub finds the servers in its database. False when no hub was running (nothing to restart)."""
+    _, hub = processes(settings)
+    if hub.pid() is None:
+        return False
+    hub.stop()
+    up(settings, wait_s)
+    return True
+
+
+def stop_servers(settings: HubSettings) -> int:
+    """Stops and removes this hub's server containers (found by their label); home volumes stay."""
+    import docker
+
+    client = docker.from_env()
+    try:
+        label = f"{SERVER_LABEL}={server_label_value(settings)}"
+        containers = client.containers.list(all=True, filters={"label": label})
+        for container in containers:
+            container.remove(force=True)
+        return len(containers)
+    finally:
+        client.close()
+
+
+SERVER_LABEL = "org.bootcamp.hub"  # on every server container: which hub (its state folder) started it
+
+
+def server_label_value(settings: HubSettings) -> str:
+    return str(settings.state.resolve())
 
 
 def status(settings: HubSettings) -> dict[str, int | None]:
