@@ -46,6 +46,18 @@ def test_whole_catalogue_passes_without_sandbox(tmp_path: Path, capsys: pytest.C
     assert "0 failed (sandbox skipped)" in out
 
 
+def test_reasons_are_printed_as_written_not_as_terminal_markup(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A reason naming `[[assignments]]` must reach the reader whole (the table renders rich markup)."""
+    root = programme(tmp_path)
+    toml = root / "modules" / "tiny-sums" / "module.toml"
+    toml.write_text(toml.read_text().split("[[assignments]]")[0])
+    capsys.readouterr()
+    assert main(["curriculum", "validate", "--root", str(root), "--no-sandbox"]) == 1
+    assert "a technical module has no [[assignments]] (add at least one)" in capsys.readouterr().out
+
+
 def test_solution_text_left_in_the_release_is_a_leak(tmp_path: Path) -> None:
     root = programme(tmp_path)
 

@@ -457,6 +457,8 @@ def test_browser_walk_cohort_page_and_dashboard_on_desktop_and_phone(
                 else:
                     assert dashboard.status == 200
                     page.wait_for_selector("text=Instructor dashboard", timeout=30_000)
+                    # the at-risk view: a count card, and either the flagged trainees or a line saying none
+                    assert page.locator("text=trainees flagged at risk").count() == 1
                     page.screenshot(path=str(ARTIFACTS / "instructor-dashboard-desktop.png"), full_page=True)
                     page.set_viewport_size({"width": 390, "height": 844})
                     page.screenshot(path=str(ARTIFACTS / "instructor-dashboard-phone.png"), full_page=True)

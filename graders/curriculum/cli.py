@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from graders.curriculum.catalogue import get_track, load_catalogue, load_tracks
@@ -118,7 +119,10 @@ def run_validate(args: argparse.Namespace) -> int:
         table.add_column(column, overflow="fold")
     for result in results:
         table.add_row(
-            result.check, result.subject, "[green]pass[/]" if result.ok else "[red]FAIL[/]", result.reason
+            result.check,
+            result.subject,
+            "[green]pass[/]" if result.ok else "[red]FAIL[/]",
+            escape(result.reason),
         )
     console = Console(width=max(Console().width, 160))
     console.print(table)
@@ -126,7 +130,9 @@ def run_validate(args: argparse.Namespace) -> int:
     # the failures again, last: a CI log often keeps only its tail, and the table is hundreds of rows long
     for result in results:
         if not result.ok:
-            console.print(f"[red]FAIL[/] {result.check} · {result.subject}: {result.reason}", soft_wrap=True)
+            console.print(
+                f"[red]FAIL[/] {result.check} · {result.subject}: {escape(result.reason)}", soft_wrap=True
+            )
     console.print(
         f"{len(results)} checks, {failed} failed" + ("" if options.sandbox else " (sandbox skipped)")
     )
@@ -167,13 +173,16 @@ def run_bump_check(args: argparse.Namespace) -> int:
     for status in statuses:
         state = "[green]ok[/]" if status.ok else f"[red]{status.state}[/]"
         table.add_row(
-            status.slug, status.version, state, status.message + (f" ({status.fix})" if status.fix else "")
+            status.slug,
+            status.version,
+            state,
+            escape(status.message + (f" ({status.fix})" if status.fix else "")),
         )
     console = Console(width=max(Console().width, 140))
     console.print(table)
     rewritten = rewritten_records(catalogue, read_recorded(catalogue))
     for problem in rewritten:
-        console.print(f"[red]FAIL[/] {problem}")
+        console.print(f"[red]FAIL[/] {escape(str(problem))}")
     return 0 if all(status.ok for status in statuses) and not rewritten else 1
 
 
@@ -190,13 +199,15 @@ def run_lessons_command(args: argparse.Namespace) -> int:
         table.add_column(column, overflow="fold")
     for result in results:
         verdict = "[green]pass[/]" if result.ok else "[red]FAIL[/]"
-        table.add_row(result.module, result.lesson, verdict, f"{result.seconds:.1f}", result.reason)
+        table.add_row(result.module, result.lesson, verdict, f"{result.seconds:.1f}", escape(result.reason))
     console = Console(width=max(Console().width, 160))
     console.print(table)
     failed = sum(not result.ok for result in results)
     for result in results:
         if not result.ok:
-            console.print(f"[red]FAIL[/] {result.module}/{result.lesson}: {result.reason}", soft_wrap=True)
+            console.print(
+                f"[red]FAIL[/] {result.module}/{result.lesson}: {escape(result.reason)}", soft_wrap=True
+            )
     console.print(f"{len(results)} lessons, {failed} failed")
     return 1 if failed else 0
 

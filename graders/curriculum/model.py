@@ -84,6 +84,8 @@ class Week:
     modules: tuple[str, ...]
     theme: str = ""
     milestone: str = ""
+    # hours a module gets in this week, where the plan is not an even spread (e.g. {"numpy": 20})
+    hours: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,18 @@ class Track:
 
     def weeks_of(self, slug: str) -> list[int]:
         return [week.number for week in self.weeks if slug in week.modules]
+
+    def hours_in_week(self, slug: str, number: int, module_hours: float) -> float:
+        """A module's hours in one week: what the week states for it, else an even share of what the
+        weeks with a stated figure leave over."""
+        weeks = [week for week in self.weeks if slug in week.modules]
+        stated = {week.number: week.hours[slug] for week in weeks if slug in week.hours}
+        if number in stated:
+            return stated[number]
+        rest = [week for week in weeks if week.number not in stated]
+        if not any(week.number == number for week in rest):
+            return 0.0
+        return max(0.0, module_hours - sum(stated.values())) / len(rest)
 
 
 @dataclass

@@ -58,7 +58,7 @@ TRACK_KEYS = {
     "demo_day",
     "weeks",
 }
-WEEK_KEYS = {"week", "theme", "modules", "milestone"}
+WEEK_KEYS = {"week", "theme", "modules", "milestone", "hours"}
 
 
 class _Fields:
@@ -280,6 +280,29 @@ def _check_changelog(folder: Path, version: str, problems: list[Problem]) -> Non
         )
 
 
+def _week_hours(entry: _Fields, modules: tuple[str, ...]) -> dict[str, float]:
+    """The optional `hours = { module = N }` of a week: modules of that week, positive numbers."""
+    stated = entry.data.get("hours")
+    if stated is None:
+        return {}
+    if not isinstance(stated, dict):
+        entry.problem(
+            "hours", f"must be a table of module = hours, got {stated!r}", "e.g. hours = { numpy = 20 }"
+        )
+        return {}
+    found = {}
+    for slug, value in stated.items():
+        if slug not in modules:
+            entry.problem(
+                "hours", f"names {slug!r}, which the week does not teach", "add it to modules or drop it"
+            )
+        elif isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            entry.problem("hours", f"gives {slug!r} {value!r} hours", "use a positive number")
+        else:
+            found[slug] = float(value)
+    return found
+
+
 def load_track(file: Path, problems: list[Problem]) -> Track | None:
     """The track in `file` (None only when it cannot be read); problems are appended to `problems`."""
     data = read_toml(file, problems)
@@ -306,6 +329,7 @@ def load_track(file: Path, problems: list[Problem]) -> Track | None:
                 modules=modules,
                 theme=entry.text("theme", required=False),
                 milestone=entry.text("milestone", required=False),
+                hours=_week_hours(entry, modules),
             )
         )
     if not weeks:

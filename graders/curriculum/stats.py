@@ -119,15 +119,15 @@ def module_stats(module: Module) -> ModuleStats:
 
 
 def week_stats(track: Track, modules: dict[str, ModuleStats]) -> list[WeekStats]:
-    """Each module's hours and material spread evenly over the weeks that list it."""
+    """Each module's hours and material shared over the weeks that list it, as the track plans them."""
     weeks = []
     for week in track.weeks:
         row = WeekStats(week.number, list(week.modules))
         for slug in week.modules:
             stats = modules.get(slug)
-            if stats is None:
+            if stats is None or stats.hours <= 0:
                 continue
-            share = 1 / len(track.weeks_of(slug))
+            share = track.hours_in_week(slug, week.number, stats.hours) / stats.hours
             row.hours += stats.hours * share
             row.material_hours += min(stats.material_hours, stats.hours) * share
             for name in ("lessons", "words", "exercises", "assignments", "graded_cells", "points"):

@@ -1,7 +1,8 @@
 """Checks that a track is a schedule a full-time cohort can follow.
 
 A track lists, week by week, the modules taught in teaching order. A module that spans several weeks
-appears in each of them, and its hours are spread evenly over those weeks. The checks: every week is
+appears in each of them, and its hours are spread evenly over those weeks unless a week states its
+share (`hours = { numpy = 20 }`); the stated shares must add up to the module's hours. The checks: every week is
 covered, every module exists, prerequisites finish before their dependents start, no week exceeds a
 full-time week, and the programme has a mid-programme project, a capstone after it and a demo day at
 the end.
@@ -18,16 +19,31 @@ FULL_TIME_HOURS = 40
 
 
 def week_hours(track: Track, catalogue: Catalogue) -> dict[int, float]:
-    """Planned hours in each week, spreading every module's hours evenly over the weeks it spans."""
+    """Planned hours in each week: what a week states for a module, else an even spread over its weeks."""
     hours: dict[int, float] = defaultdict(float)
     for slug in track.slugs:
         module = catalogue.modules.get(slug)
-        weeks = track.weeks_of(slug)
-        if module is None or not weeks:
+        if module is None:
             continue
-        for number in weeks:
-            hours[number] += module.hours / len(weeks)
+        for number in track.weeks_of(slug):
+            hours[number] += track.hours_in_week(slug, number, module.hours)
     return {week.number: round(hours[week.number], 1) for week in track.weeks}
+
+
+def _check_stated_hours(track: Track, catalogue: Catalogue, problem: Callable[..., None]) -> None:
+    """Hours stated per week must add up to the module's hours: none lost, none invented."""
+    for slug in track.slugs:
+        module = catalogue.modules.get(slug)
+        weeks = [week for week in track.weeks if slug in week.modules]
+        stated = sum(week.hours.get(slug, 0.0) for week in weeks)
+        if module is None or not stated:
+            continue
+        every_week_stated = all(slug in week.hours for week in weeks)
+        if stated > module.hours + 0.5 or (every_week_stated and abs(stated - module.hours) > 0.5):
+            problem(
+                f"the weeks give {slug} {stated:g} hours in all, but the module has {module.hours:g}",
+                f"make the stated hours add up to {module.hours:g} (or leave a week unstated for the rest)",
+            )
 
 
 def _positions(track: Track) -> dict[str, list[tuple[int, int]]]:
@@ -90,6 +106,7 @@ def check_track(track: Track, catalogue: Catalogue) -> list[Problem]:
         problem(
             f"max_hours_per_week is {track.max_hours_per_week}, above a full-time week of {FULL_TIME_HOURS}"
         )
+    _check_stated_hours(track, catalogue, problem)
     limit = min(track.max_hours_per_week, FULL_TIME_HOURS)
     for number, hours in week_hours(track, catalogue).items():
         if hours > limit:
