@@ -24,6 +24,14 @@ CATALOGUE_SLUGS = {
     *"attention-transformers responsible-ml embeddings-retrieval".split(),  # added by issue 11
     "job-search",  # beside the capstone
 }
+# The nine-month track's extra weeks carry extra modules, not the six-month content stretched.
+NINE_MONTH_ONLY = {
+    "maths-for-ml",
+    "bayesian-and-causal",
+    "product-team-project",
+    "practicum",
+    "workplace-finnish",
+}
 
 
 def problems_for(tmp_path: Path, weeks: list[list[str]], **options: object) -> list[str]:
@@ -46,6 +54,40 @@ def test_hours_are_spread_over_the_weeks_a_module_spans(tmp_path: Path) -> None:
     track = load_track(path, [])
     assert track is not None
     assert week_hours(track, load_catalogue(tmp_path)) == {1: 30, 2: 10, 3: 40, 4: 20, 5: 20, 6: 24}
+
+
+def test_a_week_may_state_a_modules_hours_and_the_rest_is_spread(tmp_path: Path) -> None:
+    weeks = small_programme(tmp_path)  # cap (60 h) in weeks 4, 5 and 6
+    path = write_track(tmp_path, "test", weeks)
+    text = path.read_text()
+    path.write_text(text.replace('modules = ["cap"]\n', 'modules = ["cap"]\nhours = { cap = 30 }\n', 1))
+    problems: list[Problem] = []
+    track = load_track(path, problems)
+    assert track is not None and problems == []
+    assert week_hours(track, load_catalogue(tmp_path)) == {1: 30, 2: 10, 3: 40, 4: 30, 5: 15, 6: 19}
+    assert [str(p) for p in check_track(track, load_catalogue(tmp_path))] == []
+
+
+def test_stated_hours_must_add_up_and_name_the_weeks_modules(tmp_path: Path) -> None:
+    weeks = small_programme(tmp_path)
+    path = write_track(tmp_path, "test", weeks)
+    text = path.read_text()
+    text = text.replace('modules = ["cap"]\n', 'modules = ["cap"]\nhours = { cap = 25 }\n')  # weeks 4, 5
+    text = text.replace(
+        'modules = ["cap", "demo"]\n', 'modules = ["cap", "demo"]\nhours = { cap = 5, demo = 4 }\n'
+    )
+    path.write_text(text)
+    track = load_track(path, [])
+    assert track is not None
+    (problem,) = [str(p) for p in check_track(track, load_catalogue(tmp_path))]
+    assert "the weeks give cap 55 hours in all, but the module has 60" in problem
+
+    path.write_text(text.replace("hours = { cap = 5, demo = 4 }", 'hours = { extra = 5, demo = "four" }'))
+    problems: list[Problem] = []
+    load_track(path, problems)
+    messages = [str(p) for p in problems]
+    assert any("names 'extra', which the week does not teach" in m for m in messages)
+    assert any("gives 'demo' 'four' hours (use a positive number)" in m for m in messages)
 
 
 def test_a_missing_week_is_reported(tmp_path: Path) -> None:
@@ -141,12 +183,16 @@ def test_real_tracks_cover_every_week_with_the_official_modules() -> None:
     """The checked-in tracks: their shape here; the full check against real content runs in
     `bootcamp curriculum validate` (CI), because modules are written by other people."""
     root = default_root()
-    for name, length in (("six-month", 26), ("nine-month", 39)):
+    for name, length, slugs in (
+        ("six-month", 26, CATALOGUE_SLUGS),
+        ("nine-month", 39, CATALOGUE_SLUGS | NINE_MONTH_ONLY),
+    ):
         problems: list[Problem] = []
         track = load_track(root / "tracks" / f"{name}.toml", problems)
         assert track is not None and problems == []
         assert [week.number for week in track.weeks] == list(range(1, length + 1))
-        assert set(track.slugs) == CATALOGUE_SLUGS
+        assert set(track.slugs) == slugs
+        assert track.min_hours_per_week >= 35  # full time: the validator holds every week to it
         assert (track.midterm_project, track.capstone, track.demo_day) == (
             "midterm-project",
             "capstone",
