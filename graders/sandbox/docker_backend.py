@@ -174,6 +174,7 @@ class DockerSandbox:
         self._check_image()
         self.run_id = uuid.uuid4().hex[:12]
         self._live: set[str] = set()
+        self._running: set[socket.socket] = set()  # sockets being read (boots, jobs), ended by close()
         self._lock = threading.Lock()
         self._ready: queue.Queue[_Started | Exception] = queue.Queue()
         self._wanted = threading.Semaphore(0)
@@ -240,9 +241,15 @@ class DockerSandbox:
                 container.id, params={"stdin": 1, "stdout": 1, "stream": 1}
             )
             raw = getattr(attached, "_sock", attached)
+            with self._lock:
+                self._running.add(raw)  # close() ends a boot in progress too
             container.start()
             reader = _FrameReader(raw, self.limits.result_bytes)
-            line = reader.readline(time.monotonic() + READY_TIMEOUT)
+            try:
+                line = reader.readline(time.monotonic() + READY_TIMEOUT)
+            finally:
+                with self._lock:
+                    self._running.discard(raw)
             if line.strip() != READY_LINE:
                 raise SandboxUnavailable(f"the sandbox did not start: {line[:200]!r}")
             return _Started(container, raw, reader)
@@ -274,7 +281,11 @@ class DockerSandbox:
         self._wanted.release()  # start the next one while this job runs
         if isinstance(started, Exception):
             raise SandboxUnavailable(f"could not start a sandbox container: {started}")
+        with self._lock:
+            self._running.add(started.sock)
         try:
+            if self._closed:
+                raise SandboxError("the sandbox was closed")
             try:
                 started.sock.sendall(job.encode(self.limits))
             except OSError as error:  # a timeout too: a huge notebook the runner stopped reading
@@ -291,6 +302,8 @@ class DockerSandbox:
                 raise SandboxError("the sandbox gave no result within the notebook's time limit") from None
             return validate_result(line, job, self.limits)
         finally:
+            with self._lock:
+                self._running.discard(started.sock)
             try:
                 started.sock.close()
             except OSError:
@@ -324,6 +337,16 @@ class DockerSandbox:
             return
         self._closed = True
         atexit.unregister(self.close)  # a long-running service must not keep every closed sandbox alive
+        # A job in flight reads its container's output until the notebook's time limit; removing the
+        # container does not always end that read (dockerd may keep the attach stream open), so end it
+        # here: its reader sees end-of-stream at once and the interrupted run can exit.
+        with self._lock:
+            running = list(self._running)
+        for sock in running:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         for _ in self._starters:
             self._wanted.release()
         for thread in self._starters:
