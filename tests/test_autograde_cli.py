@@ -87,6 +87,9 @@ def _start_slow_grading(course, docker_client, students: tuple[str, ...]) -> sub
         [BOOTCAMP, "autograde", "ps1", "--course-dir", str(course), "--json"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        # as from a terminal: a suite started in the background (`cmd &`) inherits SIGINT ignored, and a
+        # Python child then never turns Ctrl-C into KeyboardInterrupt
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
     )
     deadline = time.monotonic() + 60
     while not sandbox_containers(docker_client) and time.monotonic() < deadline:
