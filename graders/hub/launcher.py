@@ -29,6 +29,7 @@ from graders.settings import repo_root
 log = logging.getLogger(__name__)
 
 HUB_CONFIG = repo_root() / "hub_config" / "jupyterhub_config.py"
+SERVER_LABEL = "org.bootcamp.hub"  # on every server container: which hub (its state folder) started it
 
 
 @dataclass
@@ -255,9 +256,6 @@ def stop_servers(settings: HubSettings) -> int:
         return len(containers)
     finally:
         client.close()
-
-
-SERVER_LABEL = "org.bootcamp.hub"  # on every server container: which hub (its state folder) started it
 
 
 def server_label_value(settings: HubSettings) -> str:
