@@ -17,11 +17,12 @@ def _registrars() -> list[Registrar]:
     from graders.autograde.cli import register as autograde
     from graders.curriculum.cli import register as curriculum
     from graders.demo import register as demo
+    from graders.gradingqueue.cli import register as grading_queue
     from graders.hub.cli import register as hub
     from graders.programme.cli import register as programme
     from graders.reports.cli import register as reports
 
-    return [autograde, demo, curriculum, programme, reports, hub]
+    return [autograde, grading_queue, demo, curriculum, programme, reports, hub]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,11 +12,16 @@ class Settings:
     """Paths every part agrees on; see docs/contracts.md."""
 
     home: Path
+    # "" = each cohort's gradebook is a SQLite file in its course; a postgresql:// URL = one schema per
+    # cohort in that database (graders.gradebook_db), for several graders or hosts sharing gradebooks
+    gradebook_url: str = ""
 
     @classmethod
     def load(cls) -> Settings:
         home = os.environ.get("BOOTCAMP_HOME") or str(Path.home() / ".local" / "share" / "bootcamp")
-        return cls(home=Path(home).expanduser().resolve())
+        return cls(
+            home=Path(home).expanduser().resolve(), gradebook_url=os.environ.get("BOOTCAMP_GRADEBOOK_URL", "")
+        )
 
     @property
     def cohorts_dir(self) -> Path:

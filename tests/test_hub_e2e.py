@@ -7,11 +7,13 @@ the trainees and the instructor through HTTP as they would. Every container and 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -54,8 +56,10 @@ class Stack:
         return code, out.decode(errors="replace")
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+@contextlib.contextmanager
+def running_stack(tmp_path_factory, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
+    """A hub with its proxy, one cohort (two trainees, an instructor), the sample assignment released and
+    both trainees' servers started; `extra_env` adds settings (the scale-out test's PostgreSQL URLs)."""
     docker_client = docker.from_env()
     try:
         docker_client.ping()
@@ -77,6 +81,7 @@ def stack(tmp_path_factory):
         "BOOTCAMP_HUB_POLL_INTERVAL_S": "0.3",
         "BOOTCAMP_HUB_CPU_LIMIT": "1.0",
         "BOOTCAMP_HUB_MEM_LIMIT": "1G",
+        **(extra_env or {}),
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
@@ -105,6 +110,12 @@ def stack(tmp_path_factory):
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    with running_stack(tmp_path_factory) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -43,7 +43,7 @@ def test_settings_come_from_toml_then_environment(tmp_path: Path, monkeypatch):
 def test_postgres_is_one_setting(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("BOOTCAMP_HOME", str(tmp_path))
     settings = HubSettings.load({"BOOTCAMP_HUB_DB_URL": "postgresql://hub:pw@db/hub"})
-    assert settings.database_url == "postgresql://hub:pw@db/hub"
+    assert settings.database_url == "postgresql+psycopg://hub:pw@db/hub"  # the psycopg 3 driver we install
 
 
 def test_unknown_setting_is_an_error_that_names_it(tmp_path: Path, monkeypatch):

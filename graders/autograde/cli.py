@@ -66,6 +66,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--force", action="store_true", help="regrade submissions that are already autograded"
     )
+    parser.add_argument(
+        "--queue",
+        metavar="URL",
+        default=os.environ.get("BOOTCAMP_QUEUE_URL") or None,
+        help="grade through the PostgreSQL grading queue at URL (postgresql://user:pw@host/db; default: "
+        "$BOOTCAMP_QUEUE_URL): jobs run on hosts running `bootcamp grading-worker`, --jobs defaults to 32",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON (for scripts)")
     parser.set_defaults(func=run)
 
@@ -114,9 +121,10 @@ def run(args: argparse.Namespace) -> int:
         notebook_timeout=args.notebook_timeout,
         memory_mb=args.memory,
         force=args.force,
+        queue_url=args.queue,
     )
     console = Console(stderr=True)
-    if BACKENDS[args.sandbox].warning:
+    if BACKENDS[args.sandbox].warning and not args.queue:
         console.print(f"[bold red]WARNING:[/] {BACKENDS[args.sandbox].warning}")
     if args.json:
         report = autograde(args.course_dir, args.assignment, args.student, options)

@@ -58,6 +58,21 @@ class AutogradeOptions:
     memory_mb: int = 1536
     force: bool = True  # regrade even when autograded/ is up to date (nbgrader's --force)
     probe: bool = True  # kernel-state tripwire between cells
+    queue_url: str | None = None  # PostgreSQL grading queue: jobs run on `bootcamp grading-worker` hosts
+
+
+QUEUE_JOBS = 32  # submissions in flight at once through a queue: they wait on remote hosts, not on cores
+
+
+def open_grading_sandbox(
+    options: AutogradeOptions, image: str | None, limits: Limits, pool_size: int
+) -> Sandbox:
+    """This machine's sandbox, or with `queue_url` the queue whose workers run jobs on grading hosts."""
+    if options.queue_url:
+        from graders.gradingqueue.remote import QueueSandbox
+
+        return QueueSandbox(options.queue_url, image or "bootcamp-grader:latest", limits)
+    return open_sandbox(options.sandbox, image=image, limits=limits, pool_size=pool_size)
 
 
 class GradeStatus(StrEnum):
@@ -229,7 +244,9 @@ class _Grader:
         logger.setLevel(logging.INFO)
         records = _RecordHandler()
         logger.addHandler(records)
-        sandbox = _SubmissionSandbox(self.sandbox, self.host_lock, self.cancelled)
+        sandbox = _SubmissionSandbox(
+            self.sandbox, self.host_lock, self.cancelled, f"{self.assignment}/{student}"
+        )
         context = GradingContext(sandbox=sandbox, probe=self.probe)
         self._begin(student)
         staging = self.course.root / STAGING
@@ -348,14 +365,16 @@ class _SubmissionSandbox:
     (nbgrader's steps before and after stay serialised; executions overlap), and it refuses new work once
     the run is interrupted, so that no zero is recorded for an unfinished job."""
 
-    def __init__(self, sandbox, host_lock: threading.Lock, cancelled: threading.Event) -> None:
+    def __init__(self, sandbox, host_lock: threading.Lock, cancelled: threading.Event, label: str) -> None:
         self.sandbox = sandbox
         self.host_lock = host_lock
         self.cancelled = cancelled
+        self.label = label
 
     def run(self, job):
         if self.cancelled.is_set():
             raise GradingCancelled
+        job.label = job.label or self.label
         self.host_lock.release()  # taken by _Grader.grade around nbgrader's converter
         try:
             return self.sandbox.run(job)
@@ -425,17 +444,24 @@ def choose_sandbox(course: Course, options: AutogradeOptions) -> SandboxChoice:
 
 
 def grade_one(
-    course: Course, assignment: str, student: str, sandbox: Sandbox, options: AutogradeOptions | None = None
+    course: Course,
+    assignment: str,
+    student: str,
+    sandbox: Sandbox,
+    options: AutogradeOptions | None = None,
+    host_lock: threading.Lock | None = None,
 ) -> SubmissionResult:
     """Grades one submission in a sandbox the caller owns (the hub keeps one open for every submission).
 
     The same path each worker of `autograde` takes (staging, nbgrader's converter with the sandboxed
     execute step, the result record), without the batch's set-up; it never raises for the trainee's
-    notebook: a broken one is this student's `failed`, and grading itself failing is `error`."""
+    notebook: a broken one is this student's `failed`, and grading itself failing is `error`. Callers that
+    grade several submissions of one course at once pass the same `host_lock` to each call."""
     options = options or AutogradeOptions(force=True)
     course.check_assignment(assignment)
     config = _autograde_config(course, options.force)
-    grader = _Grader(course, assignment, config, sandbox, threading.Lock(), options.probe, threading.Event())
+    lock = host_lock or threading.Lock()
+    grader = _Grader(course, assignment, config, sandbox, lock, options.probe, threading.Event())
     with shared_engines():
         return grader.grade(student)
 
@@ -459,7 +485,7 @@ def autograde(
     report = AutogradeReport(
         assignment=assignment,
         course_dir=str(course.root),
-        sandbox=options.sandbox,
+        sandbox=f"queue ({options.queue_url.rsplit('@', 1)[-1]})" if options.queue_url else options.sandbox,
         image=image if chosen.default_image is not None else f"({chosen.name}: no image)",
         limits=asdict(limits),
     )
@@ -472,7 +498,8 @@ def autograde(
         return report
     if on_start:
         on_start(names)
-    jobs = max(1, min(options.jobs or os.cpu_count() or 1, len(names)))
+    default_jobs = QUEUE_JOBS if options.queue_url else os.cpu_count() or 1
+    jobs = max(1, min(options.jobs or default_jobs, len(names)))
     config = _autograde_config(course, options.force)
     started = time.monotonic()
     cancelled = threading.Event()
@@ -480,7 +507,7 @@ def autograde(
     # one container more than workers boots while the others execute, unless there is nothing left to grade
     pool_size = max(jobs, min(jobs + 1, len(names)))
     with shared_engines():
-        sandbox = open_sandbox(options.sandbox, image=image, limits=limits, pool_size=pool_size)
+        sandbox = open_grading_sandbox(options, image, limits, pool_size)
         pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
         try:
             grader = _Grader(course, assignment, config, sandbox, host_lock, options.probe, cancelled)

@@ -93,7 +93,36 @@ def _status(args: argparse.Namespace) -> int:
     for name, pid in launcher.status(hub).items():
         print(f"{name}: " + (f"running (pid {pid})" if pid else "stopped"))
     print(f"url: {hub.public_url}/hub/")
+    _print_grading_state(hub)
     return 0
+
+
+def _print_grading_state(hub: HubSettings) -> None:
+    """Submissions by state, the ones grading gave up on, and, with a grading queue, its workers."""
+    from collections import Counter
+
+    from graders.hub.queue import SubmissionQueue
+
+    if not hub.grading_db.exists():
+        return
+    submissions = SubmissionQueue(hub.grading_db).all()
+    counts = Counter(sub.status for sub in submissions)
+    print("submissions: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none yet"))
+    for sub in submissions:
+        if sub.status == "error":  # grading itself failed after every retry: an instructor must look
+            print(f"  grading failed: {sub.id}: {sub.message[:300]}")
+    if hub.queue_url:
+        from graders.gradingqueue.inspect import queue_status
+
+        state = queue_status(hub.queue_url, limit=10)
+        print(
+            f"grading queue: {state.live_workers} live worker(s); jobs "
+            + ", ".join(f"{k} {v}" for k, v in state.counts.items())
+        )
+        for letter in state.dead_letters:
+            print(
+                f"  dead letter {letter.job_id} ({letter.label}, {letter.deliveries} deliveries): {letter.error[:300]}"
+            )
 
 
 def _sync(args: argparse.Namespace) -> int:

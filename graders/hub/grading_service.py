@@ -13,7 +13,9 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,8 +65,14 @@ class GradingService:
         self.hub = hub
         self.queue = SubmissionQueue(hub.grading_db)
         self.stopping = False
-        # one sandbox (and its warm pool) per image and limits for the service's lifetime
+        # one sandbox (and its warm pool) per image and limits for the service's lifetime; with a
+        # grading queue, one QueueSandbox per image and limits instead (jobs run on worker hosts)
         self.sandboxes = LongLivedSandboxes(pool_size=2)
+        self.queue_sandboxes: dict[tuple, object] = {}
+        self.concurrency = hub.grading_concurrency or (16 if hub.queue_url else 1)
+        self._lock = threading.Lock()  # guards the two dicts above and course_locks
+        # nbgrader's steps for one course (take, score, record, feedback) run one at a time
+        self.course_locks: dict[str, threading.Lock] = {}
 
     # -- 1. scan -------------------------------------------------------------------------------------
     def scan(self) -> int:
@@ -124,12 +132,16 @@ class GradingService:
         job = self.queue.claim()
         if job is None:
             return None
+        return self.grade_claimed(job)
+
+    def grade_claimed(self, job: Submission) -> Submission | None:
         started = time.monotonic()
         try:
             outcome = self._grade(job)
         except Exception as error:  # noqa: BLE001 - infrastructure, not the trainee: retried below
             log.exception("grading %s failed", job.id)
-            self.sandboxes.close()  # a broken engine connection must not serve the retry
+            if self.concurrency == 1:
+                self.sandboxes.close()  # a broken engine connection must not serve the retry
             outcome = Outcome("retry", message=f"{type(error).__name__}: {error}")
         if outcome.status == "retry":
             if job.attempts < MAX_ATTEMPTS:
@@ -161,34 +173,52 @@ class GradingService:
         source = Path(job.path)
         if not source.is_dir():
             return Outcome("failed", message="the submission folder disappeared before grading")
+        course_lock = self._course_lock(job.cohort)
         try:
-            copied = course.take_submission(
-                job.assignment, job.trainee, source, max_total_bytes=int(self.hub.max_submission_mb * 1e6)
-            )
+            with course_lock:
+                copied = course.take_submission(
+                    job.assignment, job.trainee, source, max_total_bytes=int(self.hub.max_submission_mb * 1e6)
+                )
         except UntrustedCopyError as error:
             return Outcome("failed", message=f"submission refused: {error}")
         for why in copied.refused:
             log.warning("%s: left out of the submission: %s", job.id, why)
-        result = self._autograde(course, job)
+        result = self._autograde(course, job, course_lock)
         status = QUEUE_STATUS.get(result.status, "retry")
         if status != "done":
             return Outcome(status, result.score, result.max_score, "; ".join(result.reasons))
-        folder = course.generate_feedback(job.assignment, job.trainee)[job.trainee]
+        with course_lock:
+            folder = course.generate_feedback(job.assignment, job.trainee)[job.trainee]
         html_files = sorted(folder.glob("*.html"))
         secret = (source / "submission_secret.txt").read_text(encoding="utf-8")
         feedback.deliver(html_files, secret, exchange.feedback(job.trainee))
         message = "flagged: " + "; ".join(result.reasons) if result.flagged else ""
         return Outcome("done", result.score, result.max_score, message)
 
-    def _autograde(self, course: Course, job: Submission):
+    def _autograde(self, course: Course, job: Submission, course_lock: threading.Lock):
         """One submission through graders.autograde.grade_one, in the long-lived sandbox for this
-        course's image and limits (one per kind, kept warm between submissions)."""
+        course's image and limits (one per kind, kept warm between submissions), or through the
+        grading queue when one is configured."""
         from graders.autograde import AutogradeOptions, choose_sandbox, grade_one
 
         options = AutogradeOptions(sandbox=self.hub.sandbox, jobs=1, force=True)
         choice = choose_sandbox(course, options)
-        sandbox = self.sandboxes.get(self.hub.sandbox, choice.image, choice.limits)
-        return grade_one(course, job.assignment, job.trainee, sandbox, options)
+        with self._lock:
+            if self.hub.queue_url:
+                from graders.gradingqueue.remote import QueueSandbox
+
+                key = (choice.image, choice.limits)
+                if key not in self.queue_sandboxes:
+                    image = choice.image or "bootcamp-grader:latest"
+                    self.queue_sandboxes[key] = QueueSandbox(self.hub.queue_url, image, choice.limits)
+                sandbox = self.queue_sandboxes[key]
+            else:
+                sandbox = self.sandboxes.get(self.hub.sandbox, choice.image, choice.limits)
+        return grade_one(course, job.assignment, job.trainee, sandbox, options, host_lock=course_lock)
+
+    def _course_lock(self, cohort: str) -> threading.Lock:
+        with self._lock:
+            return self.course_locks.setdefault(cohort, threading.Lock())
 
     def _notice(self, sub: Submission, title: str, message: str) -> None:
         folder = Path(sub.path)
@@ -242,18 +272,35 @@ class GradingService:
         recovered = self.queue.recover()
         if recovered:
             log.info("re-queued %d submission(s) interrupted by the last stop", recovered)
-        log.info("watching %s every %.1f s", self.hub.exchange_root, self.hub.poll_interval_s)
+        where = (
+            f"the grading queue at {self.hub.queue_url.rsplit('@', 1)[-1]}" if self.hub.queue_url else "here"
+        )
+        log.info("watching %s every %.1f s; grading %d at once %s", self.hub.exchange_root,
+                 self.hub.poll_interval_s, self.concurrency, where)  # fmt: skip
+        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="grade")
+        in_flight: set[Future] = set()
         try:
             while not self.stopping:
                 try:
-                    graded = self.run_once()
+                    self.scan()
+                    self.route_released_feedback()
+                    in_flight = {future for future in in_flight if not future.done()}
+                    while len(in_flight) < self.concurrency and not self.stopping:
+                        job = self.queue.claim()
+                        if job is None:
+                            break
+                        in_flight.add(pool.submit(self.grade_claimed, job))
                 except Exception:  # noqa: BLE001 - keep watching; the log says what broke
                     log.exception("grading loop error")
-                    graded = None
-                if graded is None:
+                if in_flight:  # wake as soon as a slot frees up, or at the next poll
+                    wait(in_flight, timeout=self.hub.poll_interval_s, return_when=FIRST_COMPLETED)
+                else:
                     time.sleep(self.hub.poll_interval_s)
         finally:
+            pool.shutdown(wait=True)  # the submissions in flight finish; nothing new starts
             self.sandboxes.close()
+            for sandbox in self.queue_sandboxes.values():
+                sandbox.close()
 
 
 def main() -> int:

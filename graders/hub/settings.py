@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graders.errors import UserError
+from graders.gradebook_db import sqlalchemy_url
 from graders.settings import Settings
 
 ENV_PREFIX = "BOOTCAMP_HUB_"
@@ -41,9 +42,7 @@ class HubSettings:
     start_proxy: bool = True  # False when `bootcamp hub up` runs the proxy as its own process
 
     # -- database --------------------------------------------------------------------------------------
-    db_url: str = (
-        ""  # "" = SQLite in state_dir; "postgresql://user:pw@host/db" for PostgreSQL (needs psycopg2)
-    )
+    db_url: str = ""  # "" = SQLite in state_dir; "postgresql://user:pw@host/db" for PostgreSQL (psycopg 3)
 
     # -- authentication ----------------------------------------------------------------------------
     authenticator: str = "native"  # "native": self sign-up, instructors/admins approve; "oauth": GenericOAuth
@@ -75,6 +74,16 @@ class HubSettings:
     max_submissions_per_assignment: dict[str, int] = field(default_factory=dict)
     max_submission_mb: float = 20.0  # a submission larger than this is refused
     sandbox: str = "docker"  # graders.autograde sandbox: "docker" (default) or "local" (development only)
+    # "" = grade in the hub's own sandboxes; a postgresql:// URL = enqueue each submission on that PostgreSQL
+    # grading queue, graded by `bootcamp grading-worker` hosts (docs/scale-out.md)
+    queue_url: str = ""
+    # submissions graded at once; 0 = 1 in the hub's own sandboxes, 16 through a queue
+    grading_concurrency: int = 0
+
+    # -- the nbgrader exchange -------------------------------------------------------------------------
+    # "filesystem": per-trainee host folders bind-mounted into each container (trainee servers on this host);
+    # "service": the exchange service over HTTP (graders/hub/exchange_service.py), no shared disk needed
+    exchange: str = "filesystem"
 
     @property
     def state(self) -> Path:
@@ -98,7 +107,7 @@ class HubSettings:
 
     @property
     def database_url(self) -> str:
-        return self.db_url or f"sqlite:///{self.state / 'jupyterhub.sqlite'}"
+        return sqlalchemy_url(self.db_url) if self.db_url else f"sqlite:///{self.state / 'jupyterhub.sqlite'}"
 
     @property
     def public_url(self) -> str:

@@ -21,6 +21,7 @@ from nbgrader.api import Gradebook
 
 from graders.course import Course
 from graders.errors import UserError
+from graders.gradebook_db import postgres_gradebook_url
 from graders.programme import records
 from graders.programme.records import Instructor, Trainee
 from graders.settings import Settings
@@ -64,6 +65,9 @@ class Cohort:
 
     @property
     def db_url(self) -> str:
+        """The gradebook its nbgrader_config.py names (SQLite in the course, or PostgreSQL)."""
+        if (self.course_dir / "nbgrader_config.py").is_file():
+            return self.course.db_url
         return f"sqlite:///{self.gradebook_path}"
 
     @property
@@ -137,8 +141,11 @@ def create_cohort(
     cohort = Cohort(name=name, track=track, start=start, path=path)
     for sub in COURSE_SUBDIRS:
         (cohort.course_dir / sub).mkdir(parents=True, exist_ok=True)
+    db_url = f"sqlite:///{cohort.gradebook_path}"
+    if settings.gradebook_url:
+        db_url = postgres_gradebook_url(settings.gradebook_url, name)
     (cohort.course_dir / "nbgrader_config.py").write_text(
-        NBGRADER_CONFIG.format(name=name, root=str(cohort.course_dir), db_url=cohort.db_url), encoding="utf-8"
+        NBGRADER_CONFIG.format(name=name, root=str(cohort.course_dir), db_url=db_url), encoding="utf-8"
     )
     # Opening a Gradebook creates its tables, so the formgrader and autograder find a ready database.
     with cohort.gradebook():

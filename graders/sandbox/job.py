@@ -86,6 +86,7 @@ class Job:
     files: dict[str, bytes] = field(default_factory=dict)
     probe: bool = True
     checks: list[dict[str, Any]] = field(default_factory=list)  # verdicts the runner gives (verdicts.py)
+    label: str = ""  # whose job this is ("assignment/student"), for queues and logs; never sent to the runner
 
     def encode(self, limits: Limits) -> bytes:
         document = {

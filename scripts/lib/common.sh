@@ -103,3 +103,13 @@ quiet_build() {
     rm -f "$log"
     return "$status"
 }
+
+# PostgreSQL's server binaries from Debian (the grading queue's tests and benchmark start throwaway
+# clusters with them; nothing is started here, and no system cluster is used).
+ensure_postgres() {
+    ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && return 0
+    say "Installing Debian's postgresql (the scale-out tests start throwaway clusters)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null \
+        || { warn "could not install postgresql"; return 1; }
+}
