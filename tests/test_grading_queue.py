@@ -241,11 +241,11 @@ def test_a_job_failing_on_every_delivery_is_dead_lettered_and_shown(
 ):
     course = _course(tmp_path, ["right"])
     workers.start("w1")
-    done = _autograde(course, queue_url, "--image", "bootcamp-no-such-image:latest")
+    done = _autograde(course, queue_url, "--image", "bootcamp-grader-missing:latest")
     assert done.returncode == 1  # grading itself failed: an error, never the trainee's zero
     (result,) = json.loads(done.stdout)["results"]
     assert result["status"] == "error" and result["score"] is None
-    assert "dead-letter" in result["reasons"][0] and "bootcamp-no-such-image" in result["reasons"][0]
+    assert "dead-letter" in result["reasons"][0] and "bootcamp-grader-missing" in result["reasons"][0]
     ((job_id, status, attempts, _),) = _jobs(queue_url)
     assert (status, attempts) == ("failed", 3)  # three deliveries, then the dead letter
     shown = subprocess.run(
@@ -253,6 +253,10 @@ def test_a_job_failing_on_every_delivery_is_dead_lettered_and_shown(
     )
     assert shown.returncode == 1
     assert "dead letters" in shown.stdout and "ps1/t00" in shown.stdout and str(job_id) in shown.stdout
+    # whoever can write to the queue cannot make a grading host run an image of their choice
+    done = _autograde(course, queue_url, "--image", "someone/miner:latest")
+    (result,) = json.loads(done.stdout)["results"]
+    assert result["status"] == "error" and "not one this grading host runs" in result["reasons"][0]
 
 
 def test_with_no_worker_grading_fails_with_the_fix_and_an_interrupt_cancels_queued_jobs(

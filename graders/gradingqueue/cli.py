@@ -47,6 +47,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--name", default="", help="this worker's name in results and failures (default: host:pid)"
     )
     worker.add_argument("--cache-dir", type=Path, default=None, help="where fetched data archives are kept")
+    worker.add_argument(
+        "--allow-image",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="also run images matching this glob (repeatable; always allowed: bootcamp-grader*, bootcamp-course-*)",
+    )
     worker.set_defaults(func=run_worker)
 
     queue = subparsers.add_parser("grading-queue", help="the grading queue: workers, jobs and dead letters")
@@ -92,6 +99,7 @@ def run_worker(args: argparse.Namespace) -> int:
             concurrency=args.concurrency,
             name=args.name,
             cache_dir=args.cache_dir,
+            allowed_images=(*WorkerOptions.allowed_images, *args.allow_image),
         )
     )
     return 0

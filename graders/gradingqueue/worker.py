@@ -12,6 +12,7 @@ worker finishes what it runs, then reconnects.
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import json
 import logging
 import os
@@ -45,6 +46,9 @@ class WorkerOptions:
     concurrency: int = 2  # jobs at once on this host (one per core is a good start)
     name: str = ""  # shown in results and failures; default host:pid
     cache_dir: Path | None = None  # where fetched file archives are kept
+    # images this host will run (glob patterns): whoever can write to the queue database cannot make a
+    # grading host start an arbitrary image; course images are bootcamp-course-<hash>
+    allowed_images: tuple[str, ...] = ("bootcamp-grader*", "bootcamp-course-*")
 
 
 class GradingWorker:
@@ -79,6 +83,11 @@ class GradingWorker:
             return
         limits_ = Limits(**limits)
         try:
+            if not any(fnmatch.fnmatchcase(image, pattern) for pattern in self.options.allowed_images):
+                raise SandboxUnavailable(
+                    f"image {image!r} is not one this grading host runs (allowed: "
+                    f"{', '.join(self.options.allowed_images)}; start the worker with --allow-image to add one)"
+                )
             files = self._files(files_sha256)
             job = Job(cells=cells, files=files, probe=probe, checks=checks, label=label)
             with self._sandboxes_lock:  # jobs run in procrastinate's threads; one warm pool per kind
