@@ -100,6 +100,14 @@ else:
     c.JupyterHub.hub_ip = "0.0.0.0"  # noqa: S104 - containers on the bridge must reach the hub API
     c.JupyterHub.hub_connect_ip = settings.hub_connect_ip or gateway
 
+# --- The exchange: host folders mounted per trainee, or the exchange service (no shared disk) -------------
+c.BootcampSpawner.exchange_mode = settings.exchange
+if settings.exchange == "service":
+    # Containers reach the service through the proxy, at the address they reach the hub by (on a bridge
+    # network the proxy must listen there too: ip = "0.0.0.0" behind a firewall, see docs/hub.md).
+    connect = c.JupyterHub.hub_connect_ip
+    c.BootcampSpawner.exchange_url = f"http://{connect}:{settings.port}/services/exchange/"
+
 # --- Cohorts: groups, formgrader services, roles; plus the grader, culler and CLI services -----------------
 cohorts = [(cohort.name, cohort.course_dir) for cohort in list_cohorts(Settings.load())]
 hub = hub_services(settings, cohorts)

@@ -83,7 +83,9 @@ def _load_images(url: str) -> None:
         except docker.errors.ImageNotFound:
             pass
         save = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE)
-        subprocess.run(["docker", "-H", url, "load", "-q"], stdin=save.stdout, check=True, capture_output=True)
+        subprocess.run(
+            ["docker", "-H", url, "load", "-q"], stdin=save.stdout, check=True, capture_output=True
+        )
         if save.wait() != 0:
             raise RuntimeError(f"docker save {image} failed")
 

@@ -18,6 +18,7 @@ from graders.hub.settings import HubSettings
 MANAGER = "bootcamp-manager"
 GRADER = "grader"
 PAGES = "cohort"
+EXCHANGE = "exchange"
 CULLER = "idle-culler"
 
 
@@ -95,6 +96,23 @@ def pages_service(settings: HubSettings) -> tuple[dict, list[dict]]:
         {"name": PAGES, "description": "cohort pages: no hub permissions", "scopes": [], "services": [PAGES]},
     ]
     return service, roles
+
+
+def exchange_service(settings: HubSettings) -> tuple[dict, dict]:
+    """The exchange without a shared disk (graders.hub.exchange_service), for exchange = "service": trainee
+    servers reach it with their own token; it acts on the exchange folders on this host, not on the hub."""
+    service = {
+        "name": EXCHANGE,
+        "display": False,
+        "url": f"http://127.0.0.1:{free_port()}",
+        "command": [sys.executable, "-m", "graders.hub.exchange_service"],
+        "environment": _service_env(settings),
+        "oauth_no_confirm": True,
+        "oauth_client_allowed_scopes": [f"access:services!service={EXCHANGE}"],
+    }
+    role = {"name": EXCHANGE, "description": "exchange service: no hub permissions", "scopes": [],
+            "services": [EXCHANGE]}  # fmt: skip
+    return service, role
 
 
 def culler_service(settings: HubSettings) -> tuple[dict, dict] | None:
@@ -181,6 +199,14 @@ def hub_services(settings: HubSettings, cohorts: list[tuple[str, Path]]) -> HubS
     pages, pages_roles = pages_service(settings)
     services.append(pages)
     roles.extend(pages_roles)
+    if settings.exchange == "service":
+        exchange, exchange_role = exchange_service(settings)
+        services.append(exchange)
+        roles.append(exchange_role)
+        user_role = next(role for role in roles if role["name"] == "user")
+        user_role["scopes"].append(f"access:services!service={EXCHANGE}")  # each acts only as themselves
+    elif settings.exchange != "filesystem":
+        raise ValueError(f"hub setting exchange = {settings.exchange!r}: use 'filesystem' or 'service'")
     config_dir = write_instructor_nbgrader_config(settings)
     for cohort, course_dir in cohorts:
         groups[f"{TRAINEE_GROUP}{cohort}"] = {"users": []}

@@ -1,8 +1,10 @@
 """The DockerSpawner the hub uses: the right image per role, the trainee's own exchange folders, host networking.
 
 Each trainee's container gets a persistent home volume plus exactly their folders of the cohort exchange
-(graders.hub.exchange); nothing else of the host. The cohort comes from the trainee's hub group
-`nbgrader-<cohort>`; members of `formgrade-<cohort>` get the instructor image.
+(graders.hub.exchange); nothing else of the host. With exchange_mode = "service" it gets no exchange
+folder at all: BOOTCAMP_EXCHANGE_URL points its nbgrader at the exchange service instead, and its hub token
+may use that service. The cohort comes from the trainee's hub group `nbgrader-<cohort>`; members of
+`formgrade-<cohort>` get the instructor image.
 """
 
 from __future__ import annotations
@@ -11,11 +13,21 @@ import asyncio
 from pathlib import Path
 
 from dockerspawner import DockerSpawner
-from traitlets import Int, Unicode
+from traitlets import Int, Unicode, default
 
-from graders.hub.exchange import LESSON_SYNC, CohortExchange
+from graders.hub.exchange import CONTAINER_LESSONS, LESSON_SYNC, CohortExchange
+from graders.hub.exchange_client import URL_ENV
 from graders.hub.names import INSTRUCTOR_GROUP, TRAINEE_GROUP, cohorts_of, free_port
+from graders.hub.services import EXCHANGE
 from graders.sandbox.job import thread_env
+
+# With the exchange service no host folder is mounted: lessons come from the service into the container's
+# own /srv/bootcamp/lessons, then new files into ~/lessons (cp -n, as LESSON_SYNC). In the background, so
+# that JupyterLab's start does not wait for nbgrader's imports and the download (a second or two).
+SERVICE_LESSON_SYNC = (
+    f"(python -m graders.hub.exchange_client lessons {CONTAINER_LESSONS} "
+    f'&& mkdir -p "$HOME/lessons" && cp -rn {CONTAINER_LESSONS}/. "$HOME/lessons/") & exec "$@"'
+)
 
 
 class BootcampSpawner(DockerSpawner):
@@ -23,9 +35,22 @@ class BootcampSpawner(DockerSpawner):
 
     exchange_root = Unicode(help="The host folder holding every cohort's exchange.").tag(config=True)
     instructor_image = Unicode("", help="Image for members of a formgrade-<cohort> group.").tag(config=True)
+    exchange_mode = Unicode(
+        "filesystem", help="'filesystem': mount the exchange folders; 'service': the exchange service"
+    ).tag(config=True)
+    exchange_url = Unicode("", help="How trainee servers reach the exchange service (service mode).").tag(
+        config=True
+    )
     container_uid = Int(1000, help="The Unix user inside the images; owns the trainee's inbound folder.").tag(
         config=True
     )
+
+    @default("server_token_scopes")
+    def _token_scopes(self) -> list[str]:
+        # JupyterHub's "server" role, plus the exchange service: the token still only acts as its user
+        if self.exchange_mode == "service":
+            return ["users:activity!user", "access:servers!server", f"access:services!service={EXCHANGE}"]
+        return []  # the default "server" role
 
     def _group_names(self) -> list[str]:
         return [group.name for group in self.user.groups]
@@ -42,10 +67,16 @@ class BootcampSpawner(DockerSpawner):
             cohort = trainee_of[0]
             exchange = CohortExchange(root=Path(self.exchange_root), cohort=cohort)
             exchange.ensure_trainee(self.user.name, self.container_uid)
-            volumes.update(exchange.mounts(self.user.name))
-            self.environment = {**self.environment, "BOOTCAMP_COHORT": cohort}  # never the shared config dict
+            environment = {"BOOTCAMP_COHORT": cohort}
+            sync = LESSON_SYNC
+            if self.exchange_mode == "service":
+                environment[URL_ENV] = self.exchange_url
+                sync = SERVICE_LESSON_SYNC
+            else:
+                volumes.update(exchange.mounts(self.user.name))
+            self.environment = {**self.environment, **environment}  # never the shared config dict
             # released lessons into ~/lessons first, then the image's own command (jupyterhub-singleuser)
-            self.cmd = ["sh", "-c", LESSON_SYNC, "sh", "jupyterhub-singleuser"]
+            self.cmd = ["sh", "-c", sync, "sh", "jupyterhub-singleuser"]
             if len(trainee_of) > 1:
                 self.log.warning(
                     "%s is in several cohorts %s; mounting only %s", self.user.name, trainee_of, cohort

@@ -22,13 +22,17 @@ mkdir -p "$WHEELS"
 $PIP download -q --python-version 3.11.2 --only-binary=:all: -d "$WHEELS" -r "$CONTEXT/requirements.txt" 2> >(grep -v "is ignored: it is neither" >&2) \
     || die "pip download failed (is PyPI reachable?)"
 
-# Only graders.harness (what test cells import) goes in: never the hub, grading or course code.
-mkdir -p "$CONTEXT/graders"
+# Only graders.harness (what test cells import) and the exchange client (nbgrader's plugin for the exchange
+# service, standard library + nbgrader + requests) go in: never the hub, grading or course code.
+mkdir -p "$CONTEXT/graders/hub"
 cp "$ROOT/graders/__init__.py" "$ROOT/graders/harness.py" "$CONTEXT/graders/"
+cp "$ROOT/graders/hub/__init__.py" "$ROOT/graders/hub/exchange_client.py" "$CONTEXT/graders/hub/"
 cp "$HERE/Dockerfile" "$HERE/nbgrader_config.py" "$HERE/overrides.json" "$CONTEXT/"
 cp -al "$WHEELS" "$CONTEXT/wheels" 2>/dev/null || cp -r "$WHEELS" "$CONTEXT/wheels"
 
 say "building $TAG (base $BASE_IMAGE)"
-docker build -q --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$TAG" "$CONTEXT" >/dev/null \
+# Nothing in the build reaches a network (wheels come from the context); host networking lets it run on an
+# engine without its default bridge, too.
+docker build -q --network host --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$TAG" "$CONTEXT" >/dev/null \
     || die "docker build of $TAG failed"
 say "built $TAG"
