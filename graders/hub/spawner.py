@@ -29,6 +29,14 @@ SERVICE_LESSON_SYNC = (
     f'&& mkdir -p "$HOME/lessons" && cp -rn {CONTAINER_LESSONS}/. "$HOME/lessons/") & exec "$@"'
 )
 
+# A server's token with the exchange service: JupyterHub's "server" role plus that one service (it still
+# acts only as its user). Also used by the Kubernetes configuration (hub_config/kubernetes/values.yaml).
+EXCHANGE_SERVER_SCOPES = (
+    "users:activity!user",
+    "access:servers!server",
+    f"access:services!service={EXCHANGE}",
+)
+
 
 class BootcampSpawner(DockerSpawner):
     """DockerSpawner plus the bootcamp's per-user choices, made when each server starts."""
@@ -49,7 +57,7 @@ class BootcampSpawner(DockerSpawner):
     def _token_scopes(self) -> list[str]:
         # JupyterHub's "server" role, plus the exchange service: the token still only acts as its user
         if self.exchange_mode == "service":
-            return ["users:activity!user", "access:servers!server", f"access:services!service={EXCHANGE}"]
+            return list(EXCHANGE_SERVER_SCOPES)
         return []  # the default "server" role
 
     def _group_names(self) -> list[str]:
