@@ -1,15 +1,20 @@
-"""A second Docker daemon on this machine, standing in for a second grading host in the scale-out tests.
+"""A second Docker daemon on this machine, standing in for a second grading host in the scale-out tests
+and carrying gVisor's runsc runtime for the `gvisor` sandbox tests.
 
-It has its own socket, data root and exec root, no bridge and no iptables rules (its containers run with
-`--network none` anyway), and its own config file, so the main daemon's /etc/docker/daemon.json is not
-read. The data root lies outside the checkout, so images loaded once survive later runs and fresh clones;
-an image is loaded again only when its id differs from the main daemon's. The daemon is stopped when the
-test process ends, unless it was already running (then it belongs to someone else).
+It has its own socket, data root, exec root, pid file and config file (so the main daemon's
+/etc/docker/daemon.json is neither read nor changed), no bridge and no iptables rules (sandboxes run with
+`--network none` anyway). The data root lies outside the checkout, so images loaded once survive later
+runs and fresh clones; an image is loaded again only when its id differs from the main daemon's.
+
+Several test processes may use it at once (scripts/test, a benchmark): each holds a shared lock while it
+lives, and the last one to leave stops the daemon (SIGTERM, then wait). A daemon left by a killed run is
+reused when its config is today's, replaced otherwise. The main daemon is never touched.
 """
 
 from __future__ import annotations
 
 import atexit
+import fcntl
 import functools
 import json
 import os
@@ -19,62 +24,81 @@ import time
 from pathlib import Path
 
 import docker
+import pytest
+
+from graders.sandbox.docker_backend import GVISOR_RUNTIME
 
 NAME = "bootcamp-docker-2"
 SOCKET = Path(f"/run/{NAME}.sock")
+URL = f"unix://{SOCKET}"
 DATA_ROOT = Path(f"/var/lib/{NAME}")
 EXEC_ROOT = Path(f"/run/{NAME}")
 PIDFILE = Path(f"/run/{NAME}.pid")
 CONFIG = Path(f"/run/{NAME}.json")
+START_LOCK = Path(f"/run/{NAME}.start.lock")  # held while starting, loading or stopping
+USERS_LOCK = Path(f"/run/{NAME}.users.lock")  # held shared by every process using the daemon
 LOG = Path(f"/tmp/{NAME}.log")
 IMAGES = ("bootcamp-grader:latest",)
 
 
-def _answers(url: str) -> bool:
+def _config() -> str:
+    """The daemon's config file: the runsc runtime when gVisor is installed (tests/ installs it via
+    scripts/test's ensure_runsc), nothing else."""
+    return json.dumps({"runtimes": GVISOR_RUNTIME} if Path("/usr/bin/runsc").exists() else {})
+
+
+def _answers() -> bool:
     try:
-        docker.DockerClient(base_url=url, timeout=5).ping()
+        docker.DockerClient(base_url=URL, timeout=5).ping()
         return True
     except Exception:  # noqa: BLE001 - not (yet) answering
         return False
 
 
-def _start(url: str) -> subprocess.Popen:
+def _stop_daemon() -> None:
+    """SIGTERM to the daemon named in our pid file, then wait for it (SIGKILL after 60 s)."""
+    try:
+        pid = int(PIDFILE.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(120):
+            if _process is not None and _process.pid == pid:
+                _process.wait(timeout=0.5)  # our child: reap it, or it stays a zombie that "exists"
+                return
+            os.kill(pid, 0)
+            time.sleep(0.5)
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        pass
+    PIDFILE.unlink(missing_ok=True)
+
+
+_process: subprocess.Popen | None = None
+
+
+def _start(config: str) -> None:
+    global _process
     for folder in (DATA_ROOT, EXEC_ROOT):
         folder.mkdir(parents=True, exist_ok=True)
-    if PIDFILE.exists():  # a daemon of a crashed run that no longer answers
-        try:
-            os.kill(int(PIDFILE.read_text().strip()), signal.SIGKILL)
-        except (ValueError, ProcessLookupError):
-            pass
-        PIDFILE.unlink(missing_ok=True)
+    _stop_daemon()  # one of a killed run that no longer answers
     SOCKET.unlink(missing_ok=True)
-    config: dict = {}
-    if Path("/usr/bin/runsc").exists():  # gVisor, for the gvisor sandbox backend
-        config["runtimes"] = {"runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--platform=ptrace"]}}
-    CONFIG.write_text(json.dumps(config))
-    process = subprocess.Popen(
+    CONFIG.write_text(config)
+    _process = subprocess.Popen(
         ["dockerd", "--data-root", str(DATA_ROOT), "--exec-root", str(EXEC_ROOT), "--pidfile", str(PIDFILE),
-         "-H", url, "--bridge", "none", "--iptables=false", "--config-file", str(CONFIG)],
+         "-H", URL, "--bridge", "none", "--iptables=false", "--config-file", str(CONFIG)],
         stdout=LOG.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     deadline = time.monotonic() + 60
-    while not _answers(url):
-        if process.poll() is not None or time.monotonic() > deadline:
+    while not _answers():
+        if _process.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(f"the second dockerd did not start; see {LOG}:\n{LOG.read_text()[-2000:]}")
         time.sleep(0.5)
-    return process
 
 
-def _stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
-def _load_images(url: str) -> None:
-    main, second = docker.from_env(), docker.DockerClient(base_url=url, timeout=600)
+def _load_images() -> None:
+    main, second = docker.from_env(), docker.DockerClient(base_url=URL, timeout=600)
     for image in IMAGES:
         wanted = main.images.get(image).id
         try:
@@ -84,18 +108,49 @@ def _load_images(url: str) -> None:
             pass
         save = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE)
         subprocess.run(
-            ["docker", "-H", url, "load", "-q"], stdin=save.stdout, check=True, capture_output=True
+            ["docker", "-H", URL, "load", "-q"], stdin=save.stdout, check=True, capture_output=True
         )
         if save.wait() != 0:
             raise RuntimeError(f"docker save {image} failed")
 
 
+def _locked(path: Path, mode: int) -> int:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, mode)
+    return fd
+
+
+def _leave(users: int) -> None:
+    """At exit: stop the daemon if no other process is using it (our shared lock becomes exclusive)."""
+    start = _locked(START_LOCK, fcntl.LOCK_EX)
+    try:
+        fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _stop_daemon()
+    except BlockingIOError:
+        pass  # another test process still grades there; the last one to leave stops it
+    finally:
+        os.close(start)
+
+
 @functools.cache
 def second_docker_host() -> str:
     """The DOCKER_HOST url of the second daemon, started (and the grading image loaded) on first use."""
-    url = f"unix://{SOCKET}"
-    if not _answers(url):
-        process = _start(url)
-        atexit.register(_stop, process)
-    _load_images(url)
-    return url
+    start = _locked(START_LOCK, fcntl.LOCK_EX)
+    try:
+        config = _config()
+        if _answers() and (not CONFIG.exists() or CONFIG.read_text() != config):
+            _stop_daemon()  # started with another config (before runsc was installed, older runtime args)
+        if not _answers():
+            _start(config)
+        _load_images()
+        users = _locked(USERS_LOCK, fcntl.LOCK_SH)
+    finally:
+        os.close(start)
+    atexit.register(_leave, users)
+    return URL
+
+
+@pytest.fixture(scope="session")
+def second_docker() -> str:
+    """DOCKER_HOST of the second daemon, for tests that grade on a "second host" (import this fixture)."""
+    return second_docker_host()

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import TEST_SANDBOX
 from nbgrader.api import Gradebook
 
 from graders import demo_course
@@ -115,7 +116,7 @@ def test_symlinked_notebooks_and_data_are_not_graded_or_shown(course, docker_cli
     (folder / "hostname.txt").symlink_to("/etc/hostname")
     honest = demo_course.submit(course, "honest", demo_course.ANSWERS["right"]).parent
     (honest / "notes.txt").symlink_to(secret)
-    report = autograde(course, demo_course.ASSIGNMENT, options=AutogradeOptions(jobs=2))
+    report = autograde(course, demo_course.ASSIGNMENT, options=AutogradeOptions(sandbox=TEST_SANDBOX, jobs=2))
     by_student = {r.student: r for r in report.results}
     assert by_student["linker"].status == "failed"
     reasons = " ".join(by_student["linker"].reasons)
@@ -135,7 +136,17 @@ def test_a_run_killed_mid_grading_regrades_what_was_in_flight(course, docker_cli
     for student in students:
         demo_course.submit(course, student, demo_course.ANSWERS["right"])
     records = course / ".bootcamp" / "autograde" / demo_course.ASSIGNMENT
-    command = [BOOTCAMP, "autograde", demo_course.ASSIGNMENT, "--course-dir", str(course), "--jobs", "2"]
+    command = [
+        BOOTCAMP,
+        "autograde",
+        demo_course.ASSIGNMENT,
+        "--course-dir",
+        str(course),
+        "--jobs",
+        "2",
+        "--sandbox",
+        TEST_SANDBOX,
+    ]
     first = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )

@@ -136,6 +136,7 @@ _EVENT_TEXT = {
     "notebook_timeout": "the notebook ran past its time limit",
     "output_limit": "a cell printed more output than allowed",
     "kernel_died": "the kernel died",
+    "memory_limit": "a cell ran out of memory (the sandbox's memory limit)",
     "kernel_killed": "the kernel ignored an interrupt and was stopped",
 }
 

@@ -69,6 +69,14 @@ def _docker(image: str | None, limits: Limits, pool_size: int) -> Sandbox:
     return DockerSandbox(image=image or "bootcamp-grader:latest", limits=limits, pool_size=pool_size)
 
 
+def _gvisor(image: str | None, limits: Limits, pool_size: int) -> Sandbox:
+    from graders.sandbox.docker_backend import DockerSandbox
+
+    return DockerSandbox(
+        image=image or "bootcamp-grader:latest", limits=limits, pool_size=pool_size, runtime="runsc"
+    )
+
+
 def _local(image: str | None, limits: Limits, pool_size: int) -> Sandbox:
     from graders.sandbox.local_backend import LocalSandbox
 
@@ -81,6 +89,13 @@ BACKENDS: dict[str, Backend] = {
         "strong",
         "a fresh, locked-down container per notebook (no network, non-root, read-only, capped)",
         _docker,
+        default_image="bootcamp-grader:latest",
+    ),
+    "gvisor": Backend(
+        "gvisor",
+        "strong",
+        "the docker sandbox under gVisor (runsc): student code talks to a user-space kernel, not the host's",
+        _gvisor,
         default_image="bootcamp-grader:latest",
     ),
     "local": Backend(

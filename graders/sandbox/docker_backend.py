@@ -8,6 +8,7 @@ a killed run are found and removed by the next one.
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import os
 import queue
@@ -160,18 +161,30 @@ class _Started:
         self.reader = reader
 
 
+# How dockerd must know gVisor (in /etc/docker/daemon.json, "runtimes"): the ptrace platform needs no KVM,
+# and a sandbox never has a network, so runsc sets none up (with one it fails inside a root namespace).
+# Under gVisor the notebook kernel's address space is capped (RLIMIT_AS), not its resident memory: a
+# Python kernel reserves about 1 GB it never touches (thread stacks, allocator arenas, libraries), so
+# the cap is the memory limit plus that slack, and the cgroup holds the cap plus gVisor's own memory.
+GVISOR_ADDRESS_SPACE_SLACK_MB = 1024
+GVISOR_HOST_OVERHEAD_MB = 384
+GVISOR_RUNTIME = {"runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--platform=ptrace", "--network=none"]}}
+
+
 class DockerSandbox:
     """Runs jobs in fresh containers: no network, non-root, read-only root, capped resources."""
 
     name = "docker"
     isolation = "a fresh container per job: no network, non-root, read-only root, capped resources"
 
-    def __init__(self, image: str, limits: Limits, pool_size: int = 1) -> None:
+    def __init__(self, image: str, limits: Limits, pool_size: int = 1, runtime: str | None = None) -> None:
         self.image = image
         self.limits = limits
         self.pool_size = max(1, pool_size)
+        self.runtime = runtime  # None: the engine's default (runc); "runsc": gVisor
         self.client = docker_client()
         self._check_image()
+        self._check_runtime()
         self.run_id = uuid.uuid4().hex[:12]
         self._live: set[str] = set()
         self._running: set[socket.socket] = set()  # sockets being read (boots, jobs), ended by close()
@@ -203,11 +216,33 @@ class DockerSandbox:
                 "(no registry is needed)."
             ) from None
 
+    def _check_runtime(self) -> None:
+        if self.runtime is None:
+            return
+        known = set((self.client.info().get("Runtimes") or {}).keys())
+        if self.runtime not in known:
+            raise SandboxUnavailable(
+                f"the Docker engine has no {self.runtime!r} runtime (it has: {', '.join(sorted(known))}). "
+                f"For gVisor: apt-get install runsc, add {json.dumps({'runtimes': GVISOR_RUNTIME})} to "
+                "/etc/docker/daemon.json and restart dockerd"
+            )
+
     # -- container lifecycle -------------------------------------------------------------------------
     def _create(self):
         import docker
 
         limits = self.limits
+        memory_mb, pids, environment = limits.memory_mb, limits.pids, limits.thread_env()
+        ulimits = [docker.types.Ulimit(name="core", soft=0, hard=0)]
+        if self.runtime == "runsc":
+            # gVisor: the cgroup limits hold its user-space kernel (one host process with many threads),
+            # so they get headroom, and the job's own limits are enforced inside: processes by RLIMIT_NPROC,
+            # the notebook kernel's memory by RLIMIT_AS (graders.sandbox.runner)
+            kernel_address_space_mb = limits.memory_mb + GVISOR_ADDRESS_SPACE_SLACK_MB
+            memory_mb = kernel_address_space_mb + GVISOR_HOST_OVERHEAD_MB
+            pids = limits.pids * 16 + 1024  # host threads: with ptrace each guest task costs several
+            environment["BOOTCAMP_KERNEL_MEMORY_MB"] = str(kernel_address_space_mb)
+            ulimits.append(docker.types.Ulimit(name="nproc", soft=limits.pids, hard=limits.pids))
         return self.client.containers.create(
             self.image,
             stdin_open=True,
@@ -217,17 +252,18 @@ class DockerSandbox:
             user="1000:1000",
             read_only=True,
             tmpfs={"/tmp": f"size={limits.tmpfs_mb}m,mode=1777,exec"},
-            mem_limit=f"{limits.memory_mb}m",
-            memswap_limit=f"{limits.memory_mb}m",
-            pids_limit=limits.pids,
+            mem_limit=f"{memory_mb}m",
+            memswap_limit=f"{memory_mb}m",
+            pids_limit=pids,
             nano_cpus=int(limits.cpus * 1e9),
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
             ipc_mode="private",
-            environment=limits.thread_env(),
+            environment=environment,
             hostname="sandbox",
             labels={LABEL: self.run_id, **owner_labels()},
-            ulimits=[docker.types.Ulimit(name="core", soft=0, hard=0)],
+            runtime=self.runtime,
+            ulimits=ulimits,
             # results travel over the attached stream; the engine need not keep a log of them too
             log_config=docker.types.LogConfig(type="none"),
         )

@@ -16,6 +16,7 @@ import json
 import os
 import queue
 import re
+import resource
 import secrets
 import signal
 import sys
@@ -204,6 +205,7 @@ class Runner:
             stdin=open(os.devnull, "rb"),  # noqa: SIM115
         )
         self._raise_kernel_oom_score()
+        self._cap_kernel_memory()
         self.kc = self.km.client()
         self.kc.start_channels(hb=False)
         self.kc.wait_for_ready(timeout=60)
@@ -259,6 +261,15 @@ class Runner:
             target.write_bytes(base64.b64decode(item["content_b64"]))
 
     # -- execution ---------------------------------------------------------------------------------------
+    def _cap_kernel_memory(self) -> None:
+        """Under gVisor the memory cgroup holds the whole sandbox (one host process), so the host's OOM
+        killer cannot pick the kernel: it would end the runner too and every cell would score 0. There the
+        kernel's address space is capped instead, and a runaway allocation is a MemoryError in its cell."""
+        pid = getattr(getattr(self.km, "provisioner", None), "pid", None)
+        if pid and KERNEL_MEMORY_MB:
+            limit = KERNEL_MEMORY_MB * 2**20
+            resource.prlimit(pid, resource.RLIMIT_AS, (limit, limit))
+
     def kernel_alive(self) -> bool:
         try:
             return bool(self.km.is_alive())
@@ -368,6 +379,9 @@ class Runner:
                 )
             if silent:
                 result["user_expressions"] = reply.get("user_expressions", {})
+            if status == "error" and reply.get("ename") == "MemoryError" and KERNEL_MEMORY_MB:
+                reason = f"a cell reached the kernel's memory cap of {KERNEL_MEMORY_MB} MB"
+                self.events.append({"kind": "memory_limit", "reason": reason})
         result["seconds"] = round(time.monotonic() - started, 3)
         return result
 
@@ -429,6 +443,10 @@ class Runner:
             self.km.kill_kernel()
         except Exception:  # noqa: BLE001
             pass
+
+
+# Set by the Docker backend for gVisor sandboxes only (see Runner._cap_kernel_memory); 0 = no cap.
+KERNEL_MEMORY_MB = int(os.environ.get("BOOTCAMP_KERNEL_MEMORY_MB", "0") or 0)
 
 
 def oom_killed() -> bool:

@@ -113,3 +113,13 @@ ensure_postgres() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null \
         || { warn "could not install postgresql"; return 1; }
 }
+
+# gVisor's runsc from Debian: the `gvisor` sandbox backend, tested on the second Docker daemon the
+# scale-out tests start (tests/second_host.py registers the runtime there; the main daemon is untouched).
+ensure_runsc() {
+    command -v runsc >/dev/null 2>&1 && return 0
+    say "Installing Debian's runsc (gVisor, for the gvisor sandbox backend)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q runsc >/dev/null \
+        || { warn "could not install runsc"; return 1; }
+}
