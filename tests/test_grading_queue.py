@@ -322,3 +322,21 @@ def test_cohorts_sharing_one_database_keep_separate_gradebooks(
     with psycopg.connect(url) as conn:
         schemas = {row[0] for row in conn.execute("SELECT schema_name FROM information_schema.schemata")}
     assert {"gradebook_autumn_2026", "gradebook_spring_2027"} <= schemas
+
+
+def test_pruning_keeps_what_waiting_jobs_and_recent_readers_need(queue_url: str):
+    old = "now() - interval '30 days'"
+    with psycopg.connect(queue_url, autocommit=True) as conn:
+        for sha in ("old-unused", "old-needed", "recent"):
+            store.put_archive(conn, sha, b"x")
+        conn.execute(f"UPDATE bootcamp_grading_archives SET created_at = {old} WHERE sha256 LIKE 'old-%'")
+        store.put_result(conn, "old-result", "{}", "w", 1.0)
+        store.put_result(conn, "recent-result", "{}", "w", 1.0)
+        conn.execute(f"UPDATE bootcamp_grading_results SET created_at = {old} WHERE job_key = 'old-result'")
+    with store.make_app(queue_url).open() as app:  # a job still waiting for a worker needs its archive
+        app.configure_task(store.TASK, queue=store.QUEUE).defer(files_sha256="old-needed")
+    with psycopg.connect(queue_url, autocommit=True) as conn:
+        assert store.prune(conn) == {"results": 1, "failures": 0, "archives": 1}
+        archives = {row[0] for row in conn.execute("SELECT sha256 FROM bootcamp_grading_archives")}
+        results = {row[0] for row in conn.execute("SELECT job_key FROM bootcamp_grading_results")}
+    assert archives == {"old-needed", "recent"} and results == {"recent-result"}

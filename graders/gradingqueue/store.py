@@ -152,3 +152,31 @@ def last_failure(conn: psycopg.Connection, job_key: str) -> str:
         (job_key,),
     ).fetchone()
     return f"{row[1]} (on {row[0]})" if row else "no error was recorded (the worker may have been killed)"
+
+
+# -- housekeeping ---------------------------------------------------------------------------------------------
+KEEP_RESULTS_H = 48  # a result is read within seconds of being written; two days covers any outage
+KEEP_ARCHIVES_H = 24 * 7  # an archive is reused by every submission of its assignment, then not needed
+KEEP_FAILURES_H = 24 * 30  # the dead-letter list shows them; a month is long enough to look
+
+
+def prune(conn: psycopg.Connection) -> dict[str, int]:
+    """Deletes what nobody will read again: old results and failures, archives no waiting job needs.
+    Workers call it now and then, so the tables stay the size of the recent workload."""
+    removed = {
+        "results": conn.execute(
+            "DELETE FROM bootcamp_grading_results WHERE created_at < now() - make_interval(hours => %s)",
+            (KEEP_RESULTS_H,),
+        ).rowcount,
+        "failures": conn.execute(
+            "DELETE FROM bootcamp_grading_failures WHERE created_at < now() - make_interval(hours => %s)",
+            (KEEP_FAILURES_H,),
+        ).rowcount,
+        "archives": conn.execute(
+            "DELETE FROM bootcamp_grading_archives a WHERE created_at < now() - make_interval(hours => %s) "
+            "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.status IN ('todo', 'doing') "
+            "AND j.args->>'files_sha256' = a.sha256)",
+            (KEEP_ARCHIVES_H,),
+        ).rowcount,
+    }
+    return removed

@@ -37,6 +37,8 @@ STALL_S = 10.0  # a worker silent this long is gone; its jobs are redelivered
 RECOVERY_EVERY_S = 3.0
 MAX_DELIVERIES = 3  # a job is tried this often (worker errors and lost workers together), then dead-lettered
 RECONNECT_S = 2.0
+PRUNE_EVERY_S = 600.0
+KEEP_JOBS_H = 24 * 7  # finished jobs (not dead letters) are kept a week for `grading-queue status`
 
 
 @dataclass
@@ -151,10 +153,23 @@ class GradingWorker:
             moved += 1
         return moved
 
+    async def prune(self) -> None:
+        """Old finished jobs (procrastinate's own housekeeping; dead letters stay) and our old rows."""
+        await self.app.job_manager.delete_old_jobs(
+            nb_hours=KEEP_JOBS_H, queue=store.QUEUE, include_cancelled=True
+        )
+        removed = await asyncio.to_thread(store.with_retry, self.url, store.prune)
+        if any(removed.values()):
+            log.info("pruned the queue: %s", removed)
+
     async def _recovery_loop(self) -> None:
+        next_prune = 0.0
         while not self._stop.is_set():
             try:
                 await self.recover_stalled()
+                if time.monotonic() >= next_prune:
+                    await self.prune()
+                    next_prune = time.monotonic() + PRUNE_EVERY_S
             except (psycopg.Error, OSError) as error:
                 log.warning("could not check for lost workers: %s", error)
             try:
