@@ -2,8 +2,8 @@
 and carrying gVisor's runsc runtime for the `gvisor` sandbox tests.
 
 It has its own socket, data root, exec root, pid file and config file (so the main daemon's
-/etc/docker/daemon.json is neither read nor changed), no bridge and no iptables rules (sandboxes run with
-`--network none` anyway). The data root lies outside the checkout, so images loaded once survive later
+/etc/docker/daemon.json is neither read nor changed), a bridge of its own (never `--bridge none`, which
+deletes the main daemon's docker0) and no iptables rules (sandboxes run with `--network none` anyway). The data root lies outside the checkout, so images loaded once survive later
 runs and fresh clones; an image is loaded again only when its id differs from the main daemon's.
 
 Several test processes may use it at once (scripts/test, a benchmark): each holds a shared lock while it
@@ -39,6 +39,8 @@ START_LOCK = Path(f"/run/{NAME}.start.lock")  # held while starting, loading or 
 USERS_LOCK = Path(f"/run/{NAME}.users.lock")  # held shared by every process using the daemon
 LOG = Path(f"/tmp/{NAME}.log")
 IMAGES = ("bootcamp-grader:latest",)
+BRIDGE = "bootcamp-br2"  # its own bridge (sandboxes use none; dockerd insists on one, see _own_bridge)
+BRIDGE_ADDRESS = "10.213.0.1/24"
 
 
 def _config() -> str:
@@ -78,8 +80,18 @@ def _stop_daemon() -> None:
 _process: subprocess.Popen | None = None
 
 
+def _own_bridge() -> None:
+    """A bridge of its own. With `--bridge none` dockerd deletes any `docker0` it finds at start, which
+    is the main daemon's: its image builds then fail with "could not find bridge docker0"."""
+    if subprocess.run(["ip", "link", "show", BRIDGE], capture_output=True).returncode != 0:
+        subprocess.run(["ip", "link", "add", BRIDGE, "type", "bridge"], check=True, capture_output=True)
+        subprocess.run(["ip", "addr", "add", BRIDGE_ADDRESS, "dev", BRIDGE], check=True, capture_output=True)
+    subprocess.run(["ip", "link", "set", BRIDGE, "up"], check=True, capture_output=True)
+
+
 def _start(config: str) -> None:
     global _process
+    _own_bridge()
     for folder in (DATA_ROOT, EXEC_ROOT):
         folder.mkdir(parents=True, exist_ok=True)
     _stop_daemon()  # one of a killed run that no longer answers
@@ -87,7 +99,8 @@ def _start(config: str) -> None:
     CONFIG.write_text(config)
     _process = subprocess.Popen(
         ["dockerd", "--data-root", str(DATA_ROOT), "--exec-root", str(EXEC_ROOT), "--pidfile", str(PIDFILE),
-         "-H", URL, "--bridge", "none", "--iptables=false", "--config-file", str(CONFIG)],
+         "-H", URL, "--bridge", BRIDGE, "--iptables=false", "--ip-masq=false",
+         "--config-file", str(CONFIG)],
         stdout=LOG.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     deadline = time.monotonic() + 60
