@@ -39,6 +39,7 @@ START_LOCK = Path(f"/run/{NAME}.start.lock")  # held while starting, loading or 
 USERS_LOCK = Path(f"/run/{NAME}.users.lock")  # held shared by every process using the daemon
 LOG = Path(f"/tmp/{NAME}.log")
 IMAGES = ("bootcamp-grader:latest",)
+_process: subprocess.Popen | None = None  # the daemon, when this process started it
 BRIDGE = "bootcamp-br2"  # its own bridge (sandboxes use none; dockerd insists on one, see _own_bridge)
 BRIDGE_ADDRESS = "10.213.0.1/24"
 
@@ -57,27 +58,65 @@ def _answers() -> bool:
         return False
 
 
-def _stop_daemon() -> None:
-    """SIGTERM to the daemon named in our pid file, then wait for it (SIGKILL after 60 s)."""
+def _daemon_alive() -> bool:
+    pid = _daemon_pid()
+    if pid is None or (_process is not None and _process.pid == pid and _process.poll() is not None):
+        return False
     try:
-        pid = int(PIDFILE.read_text().strip())
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _answers_or_is_gone() -> bool:
+    """Whether the daemon answers; a live one that is only slow (a busy machine, a daemon still
+    starting) gets a minute before it counts as hung and is replaced, so no test run kills another's."""
+    deadline = time.monotonic() + 60
+    while not _answers():
+        if not _daemon_alive() or time.monotonic() > deadline:
+            return False
+        time.sleep(1)
+    return True
+
+
+def _daemon_pid() -> int | None:
+    """Our dockerd's pid: from its pid file, else from the process list (a daemon that is still stopping
+    removes the pid file at exit, even when a new daemon has written it since)."""
+    try:
+        return int(PIDFILE.read_text().strip())
     except (FileNotFoundError, ValueError):
+        pass
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if words[0].endswith(b"dockerd") and str(DATA_ROOT).encode() in words:
+            return int(cmdline.parent.name)
+    return None
+
+
+def _stop_daemon() -> None:
+    """SIGTERM to our dockerd, then wait until it has gone (SIGKILL after 60 s)."""
+    pid = _daemon_pid()
+    if pid is None:
         return
     try:
         os.kill(pid, signal.SIGTERM)
         for _ in range(120):
             if _process is not None and _process.pid == pid:
-                _process.wait(timeout=0.5)  # our child: reap it, or it stays a zombie that "exists"
-                return
+                try:
+                    _process.wait(timeout=0.5)  # our child: reap it, or it stays a zombie that "exists"
+                    return
+                except subprocess.TimeoutExpired:
+                    continue
             os.kill(pid, 0)
             time.sleep(0.5)
         os.kill(pid, signal.SIGKILL)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
+    except ProcessLookupError:
         pass
     PIDFILE.unlink(missing_ok=True)
-
-
-_process: subprocess.Popen | None = None
 
 
 def _own_bridge() -> None:
@@ -151,7 +190,7 @@ def second_docker_host() -> str:
     start = _locked(START_LOCK, fcntl.LOCK_EX)
     try:
         config = _config()
-        if _answers() and (not CONFIG.exists() or CONFIG.read_text() != config):
+        if _answers_or_is_gone() and (not CONFIG.exists() or CONFIG.read_text() != config):
             _stop_daemon()  # started with another config (before runsc was installed, older runtime args)
         if not _answers():
             _start(config)
