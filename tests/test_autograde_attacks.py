@@ -234,11 +234,12 @@ def test_kernel_exit_is_recorded(graded):
 def test_abuse_is_contained_scores_zero_there_and_is_explained(graded, abuse, evidence):
     result = graded[1][abuse]
     assert result.status == "graded", result
-    if TEST_SANDBOX == "gvisor" and abuse == "fork-bomb":
-        # Under gVisor the sandbox is one host process: 128 forked Pythons' copied pages reach its memory
-        # cgroup and the whole sandbox ends (contained; the other submissions are graded). So the notebook
-        # scores 0, not partial credit, and says why (docs/architecture.md, "gVisor").
-        assert result.score == 0.0 and any("memory limit" in reason for reason in result.reasons), result
+    if TEST_SANDBOX == "gvisor" and abuse == "fork-bomb" and result.score == 0.0:
+        # Under gVisor the sandbox is one host process: unless the runner's repeated kill of the kernel's
+        # process group wins the race, the forked Pythons' copied pages reach its memory cgroup and the
+        # whole sandbox ends (contained; the others are graded). Then the notebook scores 0 and says why
+        # (docs/architecture.md, "gVisor").
+        assert any("memory limit" in reason for reason in result.reasons), result
         return
     assert result.score == HONEST_PARTIAL, result  # the abusive cell's test scores 0, the rest counts
     assert any(re.search(evidence, event) for event in result.events), result

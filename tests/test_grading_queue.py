@@ -279,6 +279,8 @@ def test_with_no_worker_grading_fails_with_the_fix_and_an_interrupt_cancels_queu
     running = subprocess.Popen(
         [BOOTCAMP, "autograde", "ps1", "--force", "--course-dir", str(course), "--queue", queue_url],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        # as from a terminal: a suite started in the background inherits SIGINT ignored
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while sum(status == "todo" for _, status, _, _ in _jobs(queue_url)) < 2:

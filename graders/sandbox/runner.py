@@ -439,10 +439,31 @@ class Runner:
             pass
 
     def _kill_kernel(self) -> None:
+        pgid = getattr(getattr(self.km, "provisioner", None), "pgid", None)
         try:
             self.km.kill_kernel()
         except Exception:  # noqa: BLE001
             pass
+        if pgid and pgid != os.getpgid(0):
+            _kill_group(pgid)
+
+
+def _kill_group(pgid: int) -> None:
+    """The kernel's children die with it. One SIGKILL to its process group does that under runc; under
+    gVisor children forked while the signal is being delivered escape it (a fork bomb survives), so it is
+    repeated, reaping the orphans the runner (PID 1) inherits, until the group is gone (at most 5 s)."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            return
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
 
 
 # Set by the Docker backend for gVisor sandboxes only (see Runner._cap_kernel_memory); 0 = no cap.
