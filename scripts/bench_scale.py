@@ -21,19 +21,11 @@ from pathlib import Path
 
 import psycopg
 
-from graders import demo_course
+# the same course of right, partly right and wrong submissions as the autograde benchmark
+from bench_autograde import BIN, build_course  # a sibling script: scripts/ is on sys.path
+
 from graders.gradingqueue import store
 from graders.gradingqueue.dev_postgres import DevPostgres
-
-BIN = Path(sys.executable).parent
-
-
-def build_course(root: Path, submissions: int) -> Path:
-    course = demo_course.create_course(root)
-    kinds = ["right", "partial", "wrong"]
-    for index in range(submissions):
-        demo_course.submit(course, f"trainee{index:03d}", demo_course.ANSWERS[kinds[index % len(kinds)]])
-    return course
 
 
 def run_queue(
